@@ -1,0 +1,152 @@
+"""Train every model on train, select on valid, report test Recall@20 / NDCG@20."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from recommender.baselines import BPRMF, EASE, ItemKNN, Popularity
+from recommender.data import Dataset
+from recommender.lightgcn import LightGCN
+from recommender.scoring import HoldoutEvaluator
+from recommender.trainer import FitResult, TrainConfig, fit_bpr, seed_everything
+
+MODELS = ("lightgcn", "ease", "itemknn", "bprmf", "pop")
+
+# Tuned on the lastfm / ml-1m validation splits (see the benchmark notes in the report).
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "lightgcn": {
+        "dim": 64,
+        "n_layers": 3,
+        "reg": 1e-4,
+        "alpha": 0.5,
+        "beta": 0.5,
+        "gamma": None,
+        "norm_emb": False,
+        "lr": 5e-3,
+        "batch_size": 8192,
+        "eval_every": 1,
+        "patience": 10,
+        "epochs": 1000,
+    },
+    "bprmf": {
+        "dim": 64,
+        "reg": 1e-4,
+        "lr": 5e-3,
+        "batch_size": 8192,
+        "eval_every": 1,
+        "patience": 10,
+        "epochs": 1000,
+    },
+    "ease": {"lam": [100.0, 300.0, 1000.0]},
+    "itemknn": {"k": [50, 100, 200, 400]},
+    "pop": {},
+}
+
+TRAINER_KEYS = ("lr", "batch_size", "eval_every", "patience", "epochs", "hard_ratio")
+
+
+class Harness:
+    """Holds a dataset and its valid/test evaluators."""
+
+    def __init__(self, ds: Dataset, k: int = 20) -> None:
+        self.ds, self.k = ds, k
+        self.valid_eval = HoldoutEvaluator(ds.n_items, ds.valid, ds.train, k)
+        seen = np.concatenate([ds.train, ds.valid]) if len(ds.valid) else ds.train
+        self.test_eval = HoldoutEvaluator(ds.n_items, ds.test, seen, k)
+
+    def valid(self, score_fn: Callable[[np.ndarray], np.ndarray]) -> float:
+        return self.valid_eval(score_fn)[f"recall@{self.k}"]
+
+    def run(
+        self,
+        model: str,
+        seed: int = 0,
+        max_seconds: float | None = None,
+        overrides: dict[str, Any] | None = None,
+        progress: bool = True,
+    ) -> dict[str, Any]:
+        params = {**DEFAULTS[model], **(overrides or {})}
+        seed_everything(seed)
+        if model in ("lightgcn", "bprmf"):
+            score_fn, fit, used = self._torch_model(model, params, seed, max_seconds, progress)
+            valid_r, train_s, epochs = fit.best_valid, fit.train_s, fit.best_epoch
+            extra = {
+                "s_per_epoch": fit.s_per_epoch,
+                "epochs_run": fit.epochs,
+                "stopped": fit.stopped,
+            }
+        else:
+            score_fn, valid_r, train_s, used = self._grid_model(model, params, max_seconds)
+            epochs, extra = None, {"s_per_epoch": None}
+        test = self.test_eval(score_fn)
+        return {
+            "dataset": self.ds.name,
+            "model": model,
+            f"recall@{self.k}": test[f"recall@{self.k}"],
+            f"ndcg@{self.k}": test[f"ndcg@{self.k}"],
+            f"valid_recall@{self.k}": valid_r,
+            "train_s": round(train_s, 3),
+            "epochs": epochs,
+            "params": used,
+            **extra,
+        }
+
+    def _torch_model(
+        self,
+        model: str,
+        params: dict[str, Any],
+        seed: int,
+        max_seconds: float | None,
+        progress: bool,
+    ) -> tuple[Callable[[np.ndarray], np.ndarray], FitResult, dict[str, Any]]:
+        ds = self.ds
+        model_kw = {k: v for k, v in params.items() if k not in TRAINER_KEYS}
+        if model == "lightgcn":
+            net: torch.nn.Module = LightGCN(ds.n_users, ds.n_items, ds.train, **model_kw)
+        else:
+            net = BPRMF(ds.n_users, ds.n_items, **model_kw)
+        cfg = TrainConfig(
+            **{k: params[k] for k in TRAINER_KEYS if k in params},
+            seed=seed,
+            max_seconds=max_seconds,
+            progress=progress,
+            desc=f"{ds.name}/{model}",
+        )
+
+        def score_fn(users: np.ndarray) -> np.ndarray:
+            return net.full_sort_predict(torch.from_numpy(users)).numpy()
+
+        fit = fit_bpr(net, ds.train, ds.n_items, cfg, lambda _m: self.valid(score_fn))
+        return score_fn, fit, params
+
+    def _grid_model(
+        self, model: str, params: dict[str, Any], max_seconds: float | None
+    ) -> tuple[Callable[[np.ndarray], np.ndarray], float, float, dict[str, Any]]:
+        x = self.ds.train_matrix()
+        if model == "pop":
+            t = time.perf_counter()
+            pop = Popularity().fit(x)
+            return pop.score, self.valid(pop.score), time.perf_counter() - t, {}
+        key = "lam" if model == "ease" else "k"
+        grid = params[key] if isinstance(params[key], list) else [params[key]]
+        best: tuple[float, Any, Any, float] | None = None
+        start = time.perf_counter()
+        for value in grid:
+            t = time.perf_counter()
+            m = EASE(lam=float(value)) if model == "ease" else ItemKNN(k=int(value))
+            m.fit(x)
+            fit_s = time.perf_counter() - t
+            v = self.valid(m.score)
+            if best is None or v > best[0]:
+                best = (v, value, m, fit_s)
+            del m
+            if max_seconds is not None and time.perf_counter() - start > max_seconds:
+                break  # keep the best setting found within the budget
+        assert best is not None
+        v, value, m, fit_s = best
+        return m.score, v, fit_s, {key: value, "grid": grid}
