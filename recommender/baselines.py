@@ -111,9 +111,13 @@ class BPRMF(nn.Module):
     def calculate_loss(
         self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor
     ) -> torch.Tensor:
+        """BPR loss; ``neg`` is [B] or [B, m] (m negatives per positive, averaged)."""
+        b = len(users)
+        neg = neg.reshape(b, -1)
         u, p, n = self.user(users), self.item(pos), self.item(neg)
-        bpr = -F.logsigmoid((u * p).sum(1) - (u * n).sum(1)).mean()
-        l2 = (u.pow(2).sum() + p.pow(2).sum() + n.pow(2).sum()) / (2 * len(users))
+        diff = (u * p).sum(1, keepdim=True) - torch.einsum("bd,bmd->bm", u, n)
+        bpr = -F.logsigmoid(diff).mean()
+        l2 = (u.pow(2).sum() + p.pow(2).sum() + n.pow(2).sum()) / (2 * b)
         return bpr + self.reg * l2
 
     @torch.no_grad()

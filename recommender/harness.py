@@ -42,12 +42,25 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "patience": 10,
         "epochs": 1000,
     },
-    "ease": {"lam": [100.0, 300.0, 1000.0]},
-    "itemknn": {"k": [50, 100, 200, 400]},
+    "ease": {"lam": [50.0, 100.0, 300.0, 1000.0, 3000.0]},
+    "itemknn": {"k": [50, 100, 200, 400, 800, 1600]},
     "pop": {},
 }
 
-TRAINER_KEYS = ("lr", "batch_size", "eval_every", "patience", "epochs", "hard_ratio")
+TRAINER_KEYS = ("lr", "batch_size", "eval_every", "patience", "epochs", "hard_ratio", "n_neg")
+
+
+def torch_topk(
+    model: torch.nn.Module,
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]:
+    """Masked top-k in torch: several times faster than numpy argpartition on full rows."""
+
+    def topk_fn(users: np.ndarray, rows: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
+        scores = model.full_sort_predict(torch.from_numpy(users))
+        scores[torch.from_numpy(rows), torch.from_numpy(cols)] = -torch.inf
+        return torch.topk(scores, k, dim=1).indices.numpy()
+
+    return topk_fn
 
 
 class Harness:
@@ -73,7 +86,8 @@ class Harness:
         params = {**DEFAULTS[model], **(overrides or {})}
         seed_everything(seed)
         if model in ("lightgcn", "bprmf"):
-            score_fn, fit, used = self._torch_model(model, params, seed, max_seconds, progress)
+            net, fit, used = self._torch_model(model, params, seed, max_seconds, progress)
+            test = self.test_eval.evaluate_topk(torch_topk(net))
             valid_r, train_s, epochs = fit.best_valid, fit.train_s, fit.best_epoch
             extra = {
                 "s_per_epoch": fit.s_per_epoch,
@@ -82,8 +96,8 @@ class Harness:
             }
         else:
             score_fn, valid_r, train_s, used = self._grid_model(model, params, max_seconds)
+            test = self.test_eval(score_fn)
             epochs, extra = None, {"s_per_epoch": None}
-        test = self.test_eval(score_fn)
         return {
             "dataset": self.ds.name,
             "model": model,
@@ -103,7 +117,7 @@ class Harness:
         seed: int,
         max_seconds: float | None,
         progress: bool,
-    ) -> tuple[Callable[[np.ndarray], np.ndarray], FitResult, dict[str, Any]]:
+    ) -> tuple[torch.nn.Module, FitResult, dict[str, Any]]:
         ds = self.ds
         model_kw = {k: v for k, v in params.items() if k not in TRAINER_KEYS}
         if model == "lightgcn":
@@ -118,11 +132,11 @@ class Harness:
             desc=f"{ds.name}/{model}",
         )
 
-        def score_fn(users: np.ndarray) -> np.ndarray:
-            return net.full_sort_predict(torch.from_numpy(users)).numpy()
+        def valid_fn(_m: torch.nn.Module) -> float:
+            return self.valid_eval.evaluate_topk(torch_topk(net))[f"recall@{self.k}"]
 
-        fit = fit_bpr(net, ds.train, ds.n_items, cfg, lambda _m: self.valid(score_fn))
-        return score_fn, fit, params
+        fit = fit_bpr(net, ds.train, ds.n_items, cfg, valid_fn)
+        return net, fit, params
 
     def _grid_model(
         self, model: str, params: dict[str, Any], max_seconds: float | None

@@ -14,32 +14,44 @@ import numpy as np
 from recommender.metrics import hit_matrix, pair_keys, recall_ndcg_from_hits
 
 
-def topk_masked(
-    scores: np.ndarray, users: np.ndarray, mask_keys: np.ndarray, n_items: int, k: int
-) -> np.ndarray:
-    """Top-k item ids per row (best first) after setting masked (user, item) pairs to -inf."""
-    scores = np.array(scores, dtype=np.float32, copy=True)
-    if len(mask_keys):
-        lo = np.searchsorted(mask_keys, users.astype(np.int64) * n_items)
-        hi = np.searchsorted(mask_keys, (users.astype(np.int64) + 1) * n_items)
-        counts = hi - lo
-        rows = np.repeat(np.arange(len(users)), counts)
-        # Concatenated ranges lo[r]..hi[r] without a Python loop over users.
-        starts = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-        idx = starts + np.arange(counts.sum())
-        scores[rows, mask_keys[idx] % n_items] = -np.inf
+def _mask_index(
+    mask_keys: np.ndarray, users: np.ndarray, n_items: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row in ``users``, item) of every masked pair of those users."""
+    lo = np.searchsorted(mask_keys, users.astype(np.int64) * n_items)
+    hi = np.searchsorted(mask_keys, (users.astype(np.int64) + 1) * n_items)
+    counts = hi - lo
+    rows = np.repeat(np.arange(len(users)), counts)
+    # Concatenated ranges lo[r]..hi[r] without a Python loop over users.
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    idx = starts + np.arange(counts.sum())
+    return rows, mask_keys[idx] % n_items
+
+
+def _topk(scores: np.ndarray, k: int) -> np.ndarray:
     k = min(k, scores.shape[1])
     part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
     order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
     return np.take_along_axis(part, order, axis=1)
 
 
+def topk_masked(
+    scores: np.ndarray, users: np.ndarray, mask_keys: np.ndarray, n_items: int, k: int
+) -> np.ndarray:
+    """Top-k item ids per row (best first) after setting masked (user, item) pairs to -inf."""
+    scores = np.array(scores, dtype=np.float32, copy=True)
+    rows, cols = _mask_index(mask_keys, users, n_items)
+    scores[rows, cols] = -np.inf
+    return _topk(scores, k)
+
+
 class HoldoutEvaluator:
     """Mean Recall@K / NDCG@K over users that have held-out pairs.
 
     Built once per split so that repeated validation (every few epochs) does not redo the
-    key sorting. Calling it with ``score_fn(users) -> [len(users), n_items]`` scores returns
-    ``{"recall@K", "ndcg@K", "n_users"}``.
+    key sorting and mask lookup. Calling it with ``score_fn(users) -> [len(users), n_items]``
+    scores returns ``{"recall@K", "ndcg@K", "n_users"}``; :meth:`evaluate_topk` lets a caller
+    (e.g. a torch model) do the masking and top-k itself.
     """
 
     def __init__(
@@ -50,21 +62,28 @@ class HoldoutEvaluator:
         k: int = 20,
         batch_size: int = 1024,
     ) -> None:
-        self.n_items, self.k, self.batch_size = n_items, k, batch_size
+        self.n_items, self.k = n_items, k
         self.truth = pair_keys(holdout, n_items)
-        self.mask = pair_keys(exclude, n_items) if exclude is not None else np.empty(0, np.int64)
+        mask = pair_keys(exclude, n_items) if exclude is not None else np.empty(0, np.int64)
         self.users, self.n_truth = np.unique(self.truth // n_items, return_counts=True)
+        # Per batch: (users, n_truth, mask rows, mask cols) so masking is one fancy index.
+        self.batches: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        for start in range(0, len(self.users), batch_size):
+            ub = self.users[start : start + batch_size]
+            rows, cols = _mask_index(mask, ub, n_items)
+            self.batches.append((ub, self.n_truth[start : start + batch_size], rows, cols))
 
-    def __call__(self, score_fn: Callable[[np.ndarray], np.ndarray]) -> dict[str, float]:
-        k, n_items = self.k, self.n_items
+    def evaluate_topk(
+        self, topk_fn: Callable[[np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]
+    ) -> dict[str, float]:
+        """``topk_fn(users, mask_rows, mask_cols, k)`` returns [len(users), k] item ids."""
+        k = self.k
         if not len(self.users):
             return {f"recall@{k}": 0.0, f"ndcg@{k}": 0.0, "n_users": 0}
         recalls, ndcgs = [], []
-        for start in range(0, len(self.users), self.batch_size):
-            ub = self.users[start : start + self.batch_size]
-            top = topk_masked(score_fn(ub), ub, self.mask, n_items, k)
-            hits = hit_matrix(top, ub, self.truth, n_items)
-            r, n = recall_ndcg_from_hits(hits, self.n_truth[start : start + self.batch_size])
+        for ub, n_truth, rows, cols in self.batches:
+            hits = hit_matrix(topk_fn(ub, rows, cols, k), ub, self.truth, self.n_items)
+            r, n = recall_ndcg_from_hits(hits, n_truth)
             recalls.append(r)
             ndcgs.append(n)
         return {
@@ -72,6 +91,14 @@ class HoldoutEvaluator:
             f"ndcg@{k}": float(np.concatenate(ndcgs).mean()),
             "n_users": len(self.users),
         }
+
+    def __call__(self, score_fn: Callable[[np.ndarray], np.ndarray]) -> dict[str, float]:
+        def topk_fn(users: np.ndarray, rows: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
+            scores = np.array(score_fn(users), dtype=np.float32, copy=True)
+            scores[rows, cols] = -np.inf
+            return _topk(scores, k)
+
+        return self.evaluate_topk(topk_fn)
 
 
 def evaluate_scores_fn(

@@ -27,6 +27,7 @@ class TrainConfig:
     seed: int = 0
     max_seconds: float | None = None
     hard_ratio: float = 0.0
+    n_neg: int = 1  # negatives per positive; they share the batch's (costly) propagation
     progress: bool = True
     desc: str = "train"
 
@@ -86,12 +87,12 @@ def fit_bpr(
             perm = rng.permutation(len(train))
             users = train[perm, 0]
             pos = train[perm, 1]
-            neg = sampler.sample(users, rng)
+            neg = sampler.sample(np.repeat(users, cfg.n_neg), rng).reshape(-1, cfg.n_neg)
             u_t, p_t, n_t = (torch.from_numpy(a) for a in (users, pos, neg))
             total = 0.0
             for s in range(0, len(train), cfg.batch_size):
                 sl = slice(s, s + cfg.batch_size)
-                loss = model.calculate_loss(u_t[sl], p_t[sl], n_t[sl])
+                loss = model.calculate_loss(u_t[sl], p_t[sl], n_t[sl].squeeze(1))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
