@@ -1,0 +1,16 @@
+"""Middlewares, outermost first: errors -> de-duplication -> throttling -> DB session -> owner."""
+
+from bot.middlewares.dedup import DedupMiddleware
+from bot.middlewares.errors import ErrorMiddleware
+from bot.middlewares.owner import DbSessionMiddleware, OwnerMiddleware
+from bot.middlewares.throttling import ThrottlingMiddleware
+from bot.middlewares.timing import TimingMiddleware
+
+__all__ = [
+    "DbSessionMiddleware",
+    "DedupMiddleware",
+    "ErrorMiddleware",
+    "OwnerMiddleware",
+    "ThrottlingMiddleware",
+    "TimingMiddleware",
+]

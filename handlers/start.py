@@ -1,0 +1,48 @@
+"""/start: the welcome, and the choice between linking Spotify and going on without it."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from core.texts import t
+
+router = Router(name="start")
+
+
+class StartCb(CallbackData, prefix="st"):
+    action: str  # link | nolink
+
+
+def welcome_keyboard(lang: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("btn_link_spotify", lang), callback_data=StartCb(action="link"))
+    kb.button(text=t("btn_without_spotify", lang), callback_data=StartCb(action="nolink"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+@router.message(CommandStart())
+async def cmd_start(message: Message, lang: str) -> None:
+    await message.answer(t("welcome", lang), reply_markup=welcome_keyboard(lang))
+
+
+@router.callback_query(StartCb.filter(F.action == "nolink"))
+async def on_without_spotify(query: CallbackQuery, lang: str) -> None:
+    await query.answer()
+    if query.message is not None:
+        await query.message.edit_text(t("without_spotify", lang))
+
+
+@router.callback_query(StartCb.filter(F.action == "link"))
+async def on_link(query: CallbackQuery, lang: str, spotify_configured: bool) -> None:
+    await query.answer()
+    if query.message is None:
+        return
+    if not spotify_configured:
+        await query.message.edit_text(t("spotify_not_configured", lang))
+        return
+    await query.message.edit_text(t("link_spotify_intro", lang))
