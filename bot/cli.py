@@ -197,13 +197,56 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _external(module: str, func: str) -> Callable[[Settings, argparse.Namespace], int]:
-    """A command implemented elsewhere, given the remaining argv."""
+    """A command implemented elsewhere that needs no stores: `func(argv) -> int`."""
 
     def run(settings: Settings, args: argparse.Namespace) -> int:
         import importlib
 
         fn = getattr(importlib.import_module(module), func)
         return int(fn(args.rest) or 0)
+
+    return run
+
+
+# Sub-commands implemented in their feature's package. Each module has
+# `main(argv: list[str], urls: StoreUrls, settings: Settings) -> int`; the stores (configured or
+# embedded on DATA_DIR) are up while it runs and left as they were found afterwards.
+DELEGATED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
+    "catalog": {
+        "seed": ("core.catalog.seed", ("postgres",)),
+        "stats": ("core.catalog.stats", ("postgres",)),
+        "import": ("core.catalog.importer", ("postgres",)),
+        "crawl": ("core.catalog.crawl", ("postgres",)),
+        "resolve": ("core.catalog.resolve", ("postgres",)),
+    },
+    "bench": {
+        "lookup": ("core.catalog.bench", ("postgres",)),
+        "ocr": ("core.ocr.bench", ("postgres",)),
+    },
+    "ocr": {"": ("core.ocr.cli", ("postgres",))},
+}
+
+
+def _delegated(group: str) -> Callable[[Settings, argparse.Namespace], int]:
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        import importlib
+
+        table = DELEGATED[group]
+        rest = list(args.rest)
+        if "" in table:
+            sub = ""
+        elif rest and rest[0] in table:
+            sub = rest.pop(0)
+        else:
+            raise CliError(f"usage: tys {group} {{{','.join(table)}}} ...", EXIT_USAGE)
+        module, need = table[sub]
+        # Migrate first so every command sees the schema it expects.
+        with stores(settings, need=need) as urls:
+            if "postgres" in need:
+                from core.db import upgrade_sync
+
+                upgrade_sync(urls.database_url)
+            return int(importlib.import_module(module).main(rest, urls, settings) or 0)
 
     return run
 
@@ -224,6 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("upgrade",))
     p.add_argument("revision", nargs="?", default="head")
     p.set_defaults(func=cmd_db)
+
+    for group, helptext in (
+        ("catalog", "the music catalog: seed, import, crawl, resolve, stats"),
+        ("bench", "benchmarks (see README)"),
+        ("ocr", "read playlist screenshots: tys ocr IMAGE [IMAGE...] [--json] [--no-match]"),
+    ):
+        p = sub.add_parser(group, help=helptext, add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=_delegated(group))
 
     p = sub.add_parser("evaluate", help="offline evaluation of the recommender", add_help=False)
     p.add_argument("rest", nargs=argparse.REMAINDER)
