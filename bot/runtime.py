@@ -47,6 +47,8 @@ class Runtime:
     sessionmaker: async_sessionmaker[AsyncSession] = field(init=False)
     redis: Redis = field(init=False)
     events: EventLog = field(init=False)
+    # Set by serve(): web routes (OAuth callback) and jobs send messages through it.
+    bot: Bot | None = field(init=False, default=None)
 
     async def connect(self) -> None:
         """Open the stores; PostgreSQL and Redis must answer, the event log may be down."""
@@ -134,6 +136,7 @@ async def serve(rt: Runtime, on_startup_hooks: list | None = None) -> None:
     """Run the web app and the bot (polling or webhook) until SIGINT/SIGTERM."""
     s = rt.settings
     bot = make_bot(s)
+    rt.bot = bot
     dp = make_dispatcher(rt)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,0 +1,1 @@
+"""The music catalog: tag vocabulary, seeding, import, Last.fm crawl, Spotify resolution."""
