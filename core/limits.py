@@ -25,3 +25,33 @@ PLAYLISTS_PER_PAGE = 8
 
 # OAuth state lifetime.
 OAUTH_STATE_TTL_S = 600
+
+# Spotify client behaviour.
+# Refresh the access token this long before it expires, so a call never starts with a token
+# that dies in flight.
+SPOTIFY_REFRESH_MARGIN_S = 60
+# 429 handling: wait as the server asks (Retry-After), but never longer than this per wait and
+# never more than this many times; beyond that the caller gets a clear "busy" error.
+SPOTIFY_MAX_RETRY_AFTER_S = 30
+SPOTIFY_MAX_429_RETRIES = 3
+SPOTIFY_HTTP_TIMEOUT_S = 10
+# Page size for reading playlists and their items (the Web API maximum).
+SPOTIFY_PAGE_LIMIT = 50
+# Catalog -> Spotify resolution: rapidfuzz scores (0-100) on normalised title and artist that a
+# search candidate must reach to be accepted; below either one the track is never guessed.
+SPOTIFY_MATCH_TITLE_MIN = 90
+SPOTIFY_MATCH_ARTIST_MIN = 85
+
+# Catalog matching (core.catalog.matching): one matcher for import de-duplication, Spotify
+# resolution and screenshots. Similarities are 0..1 (normalised Levenshtein on match keys).
+# The original system took similarity >= 0.6 as "the same song"; 0.6 stays the floor for a
+# title, but acceptance asks more, because a wrong match is worse than no match.
+MATCH_TITLE_WEIGHT = 0.7
+MATCH_ARTIST_WEIGHT = 0.3
+MATCH_MIN_TITLE = 0.6  # never accept a title less similar than this
+MATCH_MIN_SCORE = 0.8  # weighted title+artist score needed when the artist is known
+MATCH_MIN_TITLE_ONLY = 0.86  # title similarity needed when the artist is unknown
+MATCH_MIN_ARTIST = 0.75  # a known artist less similar than this is a different artist: refuse
+MATCH_AMBIGUITY_MARGIN = 0.03  # two different tracks this close -> no answer rather than a guess
+MATCH_TRUNCATED_MIN_KEY = 4  # key characters visible before "…" needed for a prefix match
+MATCH_CANDIDATES = 64  # candidates scored per lookup (trigram hits + the artist's tracks)
