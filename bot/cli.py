@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import warnings
@@ -117,6 +118,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(TOKEN_HELP, EXIT_USAGE)
     from bot.embedded import RunLock, ServiceError, _port_free
 
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # unwinds through the finally blocks that stop the servers
+
+    # Until serve() installs its graceful handler, SIGTERM must still clean up.
+    signal.signal(signal.SIGTERM, interrupted)
     lock = RunLock(settings.data_dir)
     try:
         lock.acquire()

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,6 +46,8 @@ class BotProcess:
         return f"http://127.0.0.1:{self.env['WEB_PORT']}"
 
     def start(self) -> None:
+        # Only lines written by this start count for wait_ready().
+        self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"],
@@ -57,7 +60,7 @@ class BotProcess:
 
     async def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
-        while "ready in" not in self.log():
+        while "ready in" not in self.log()[self._offset :]:
             if self.proc is not None and self.proc.poll() is not None:
                 raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.log()}")
             if asyncio.get_running_loop().time() > deadline:
@@ -92,3 +95,13 @@ def run_tys(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+_update_base = [int(time.time() * 1000) % 1_000_000_000]
+
+
+def fresh_update_base() -> int:
+    """A first update_id no other fake in this run used: the bot de-duplicates update ids in
+    Redis per bot, as it must, and every fake bot here has the same id."""
+    _update_base[0] += 10_000_000
+    return _update_base[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.botproc import BotProcess, bot_env
+from tests.botproc import BotProcess, bot_env, fresh_update_base
 from tests.fakes.telegram import FakeTelegram
 
 OWNER = 5001
@@ -17,7 +17,7 @@ OWNER = 5001
 
 @pytest.fixture(scope="module")
 async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token="123456:TEST-token") as fake:
+    async with FakeTelegram(token="123456:TEST-token", first_update_id=fresh_update_base()) as fake:
         yield fake
 
 
@@ -150,3 +150,38 @@ async def test_events_flow_to_the_log_store(bot: BotProcess, data_dir: Path) -> 
     # The bot process's outbox exists on disk and is drained while the store is up.
     outbox = data_dir / "outbox" / "bot.sqlite"
     assert outbox.exists()
+
+
+async def test_second_run_on_same_data_dir_refuses(
+    bot: BotProcess, data_dir: Path, tmp_path
+) -> None:
+    from tests.botproc import run_tys
+
+    result = await asyncio.to_thread(run_tys, ["run"], dict(bot.env, WEB_PORT="0"))
+    assert result.returncode == 1
+    assert "already using DATA_DIR" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_restart_keeps_the_data(tg: FakeTelegram, bot: BotProcess, tmp_path: Path) -> None:
+    assert bot.stop() == 0
+    again = BotProcess(bot.env, tmp_path / "bot2.log")
+    again.start()
+    try:
+        await again.wait_ready()
+        before = len(tg.bot_messages(OWNER))
+        await tg.send_text(OWNER, "/start", language_code="en")
+        await tg.wait_for(
+            lambda c: (
+                c.method == "sendMessage"
+                and c.params.get("chat_id") == OWNER
+                and len(tg.bot_messages(OWNER)) > before
+            ),
+            timeout=10,
+        )
+        # The owner chose Korean in the first run; Telegram's language_code does not override it.
+        assert "매장" in tg.bot_messages(OWNER)[-1]["text"]
+    finally:
+        assert again.stop() == 0, again.log()
+    bot.start()  # the module fixture stops it again at the end
+    await bot.wait_ready()
