@@ -55,10 +55,8 @@ def build_app(rt: Runtime) -> web.Application:
     app[RUNTIME_KEY] = rt
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    for register in ROUTE_REGISTRARS:
-        register(app)
+    # Imported here: bot.oauth needs RUNTIME_KEY from this module.
+    from bot.oauth import register as register_oauth
+
+    register_oauth(app)
     return app
-
-
-# Features add their routes here (e.g. the Spotify OAuth /login and /callback).
-ROUTE_REGISTRARS: list = []

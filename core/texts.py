@@ -32,6 +32,85 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Spotify linking is not set up on this server yet. You can continue without it.",
         "ko": "이 서버에는 아직 Spotify 연결이 설정되지 않았어요. Spotify 없이 계속할 수 있어요.",
     },
+    # --- Spotify linking (handlers/spotify.py, bot/oauth.py) ---
+    "btn_open_spotify_login": {"en": "🔗 Open Spotify login", "ko": "🔗 Spotify 로그인 열기"},
+    "btn_link_again": {"en": "🎧 Link Spotify again", "ko": "🎧 Spotify 다시 연결"},
+    "spotify_linked": {
+        "en": "✅ Linked as <b>{name}</b>. I can now read your playlists and add songs to them.",
+        "ko": "✅ <b>{name}</b> 계정으로 연결됐어요. 이제 플레이리스트를 읽고 곡을 추가할 수 "
+        "있어요.",
+    },
+    "spotify_link_cancelled": {
+        "en": "You cancelled on Spotify, so nothing was linked. You can try again any time, "
+        "or keep going without Spotify.",
+        "ko": "Spotify에서 취소해서 연결되지 않았어요. 언제든 다시 시도하거나 Spotify 없이 "
+        "계속할 수 있어요.",
+    },
+    "spotify_link_failed": {
+        "en": "Spotify did not finish the linking. Please try again in a moment.",
+        "ko": "Spotify 연결을 끝내지 못했어요. 잠시 후 다시 시도해 주세요.",
+    },
+    "spotify_link_expired": {
+        "en": "Your Spotify access has expired or was revoked. Link Spotify again to keep "
+        "using your playlists.",
+        "ko": "Spotify 접근 권한이 만료되었거나 취소됐어요. 플레이리스트를 계속 쓰려면 다시 "
+        "연결해 주세요.",
+    },
+    "spotify_busy": {
+        "en": "Spotify is busy right now. Please try again in a minute.",
+        "ko": "지금 Spotify가 바빠요. 1분 뒤에 다시 시도해 주세요.",
+    },
+    "spotify_unavailable": {
+        "en": "Spotify is not answering properly right now. Please try again later.",
+        "ko": "지금 Spotify가 제대로 응답하지 않아요. 나중에 다시 시도해 주세요.",
+    },
+    "unlink_confirm": {
+        "en": "Disconnect Spotify account <b>{name}</b>? Its tokens will be deleted.",
+        "ko": "Spotify 계정 <b>{name}</b> 연결을 해제할까요? 토큰이 삭제돼요.",
+    },
+    "btn_unlink_yes": {"en": "Yes, disconnect", "ko": "네, 해제할게요"},
+    "btn_unlink_no": {"en": "Keep it", "ko": "유지할게요"},
+    "unlink_done": {
+        "en": "Spotify is disconnected and its tokens are deleted. Everything else keeps working.",
+        "ko": "Spotify 연결을 해제하고 토큰을 삭제했어요. 다른 기능은 그대로 쓸 수 있어요.",
+    },
+    "unlink_kept": {"en": "Spotify stays linked.", "ko": "Spotify 연결을 유지해요."},
+    "unlink_not_linked": {
+        "en": "Spotify is not linked, so there is nothing to disconnect.",
+        "ko": "Spotify가 연결되어 있지 않아서 해제할 것이 없어요.",
+    },
+    "cmd_unlink": {"en": "Disconnect Spotify", "ko": "Spotify 연결 해제"},
+    # Pages the browser shows after Spotify (bot/oauth.py); both languages on one page.
+    "web_title": {"en": "Tune Your Shop", "ko": "Tune Your Shop"},
+    "web_linked": {
+        "en": "Spotify is linked. You can go back to Telegram.",
+        "ko": "Spotify가 연결됐어요. 텔레그램으로 돌아가세요.",
+    },
+    "web_cancelled": {
+        "en": "Linking was cancelled. You can go back to Telegram and try again.",
+        "ko": "연결을 취소했어요. 텔레그램으로 돌아가 다시 시도할 수 있어요.",
+    },
+    "web_state_forged": {
+        "en": "This link is not valid. Open the newest Spotify link from the bot in Telegram.",
+        "ko": "올바르지 않은 링크예요. 텔레그램 봇이 보낸 최신 Spotify 링크를 열어 주세요.",
+    },
+    "web_state_replayed": {
+        "en": "This link was already used. Ask the bot in Telegram for a new one.",
+        "ko": "이미 사용한 링크예요. 텔레그램 봇에서 새 링크를 받아 주세요.",
+    },
+    "web_state_expired": {
+        "en": "This link has expired (links last 10 minutes). Ask the bot in Telegram for a "
+        "new one.",
+        "ko": "링크가 만료됐어요(10분 동안 유효). 텔레그램 봇에서 새 링크를 받아 주세요.",
+    },
+    "web_spotify_down": {
+        "en": "Spotify did not answer. Go back to Telegram and try again in a moment.",
+        "ko": "Spotify가 응답하지 않았어요. 텔레그램으로 돌아가 잠시 후 다시 시도해 주세요.",
+    },
+    "web_not_configured": {
+        "en": "Spotify linking is not set up on this server.",
+        "ko": "이 서버에는 Spotify 연결이 설정되지 않았어요.",
+    },
     "help_1": {
         "en": "<b>How it works</b> (1/2)\n"
         "/start — begin, link Spotify or continue without it\n"

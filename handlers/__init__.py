@@ -6,7 +6,7 @@ from aiogram import Router
 
 
 def all_routers() -> list[Router]:
-    from handlers import common, fallback, start
+    from handlers import common, fallback, spotify, start
 
     # fallback must stay last: it catches whatever the others did not.
-    return [start.router, common.router, fallback.router]
+    return [start.router, common.router, spotify.router, fallback.router]

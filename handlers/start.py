@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiogram import F, Router
 from aiogram.filters import CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.texts import t
+from handlers.spotify import send_login_link
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 router = Router(name="start")
 
@@ -38,11 +45,18 @@ async def on_without_spotify(query: CallbackQuery, lang: str) -> None:
 
 
 @router.callback_query(StartCb.filter(F.action == "link"))
-async def on_link(query: CallbackQuery, lang: str, spotify_configured: bool) -> None:
+async def on_link(
+    query: CallbackQuery,
+    lang: str,
+    spotify_configured: bool,
+    session: AsyncSession,
+    runtime: Runtime,
+) -> None:
     await query.answer()
     if query.message is None:
         return
     if not spotify_configured:
         await query.message.edit_text(t("spotify_not_configured", lang))
         return
-    await query.message.edit_text(t("link_spotify_intro", lang))
+    # Leads to a URL button to {PUBLIC_BASE_URL}/login?s=<signed single-use state>.
+    await send_login_link(query, session, runtime, lang)
