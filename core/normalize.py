@@ -25,6 +25,16 @@ _DASH_SUFFIX = re.compile(
 )
 _VERSION_RE = re.compile(rf"\b(?:{_VERSION_WORDS})\b|\b\d{{4}}\b", re.IGNORECASE)
 _FEAT = re.compile(r"\s+(?:feat\.?|ft\.?|featuring|with)\s+.*$", re.IGNORECASE)
+# In a title "with" is too often part of the name ("Dance with Me"): only explicit feat. markers.
+_TITLE_FEAT = re.compile(r"\s+(?:feat\.|ft\.|featuring)\s+.*$", re.IGNORECASE)
+# A bracket opened but never closed: what is left of "Blueming (feat. …" after the ellipsis.
+_OPEN_BRACKET = re.compile(r"\s*[\(\[\{（【「『<〈][^\)\]\}）】」』>〉]*$")
+# Separators between the names of several artists ("Stan Getz & João Gilberto", "A x B").
+_ARTIST_SEP = re.compile(r"\s*(?:,|&|\+|/|;|\band\b|\bx\b|\bwith\b|\bfeat\.?|\bft\.?)\s*")
+_LEADING_THE = re.compile(r"^the\s+")
+# Kana voicing marks are letters in their own right (か/が); every other combining mark is an
+# accent that OCR and keyboards drop freely (João / Joao).
+_KEEP_MARKS = frozenset("\u3099\u309a")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _ELLIPSIS = ("…", "...", "..")
@@ -47,7 +57,8 @@ def strip_version(title: str) -> str:
     """'Yesterday - Remastered 2009' -> 'Yesterday'; 'Blueming (feat. X)' -> 'Blueming'."""
     base = _nfkc(title)
     base = _DASH_SUFFIX.sub("", base)
-    stripped = _BRACKETS.sub("", base).strip()
+    base = _TITLE_FEAT.sub("", base)
+    stripped = _OPEN_BRACKET.sub("", _BRACKETS.sub("", base)).strip()
     # A title that is only a bracket ("(Intro)") keeps its words.
     return stripped or base
 
@@ -88,6 +99,33 @@ def strip_ellipsis(text: str) -> str:
 
 
 def match_key(text: str) -> str:
-    """Compact Hangul-aware key: NFKC, casefold, no spaces/punctuation, then NFD (jamo)."""
+    """Compact Hangul-aware key: NFKC, casefold, no spaces/punctuation, then NFD (jamo).
+
+    Hangul syllables decompose to conjoining jamo (letters, kept); Latin accents decompose to
+    combining marks, which are dropped so 'João' and 'Joao' share a key.
+    """
     compact = _NON_WORD.sub("", _nfkc(text)).replace("_", "")
-    return unicodedata.normalize("NFD", compact)
+    decomposed = unicodedata.normalize("NFD", compact)
+    if decomposed.isascii():
+        return decomposed
+    return "".join(c for c in decomposed if c in _KEEP_MARKS or not unicodedata.combining(c))
+
+
+def artist_key(artist: str) -> str:
+    """Match key of an artist name without a leading 'The' ('The Beatles' == 'Beatles')."""
+    return match_key(_LEADING_THE.sub("", normalize_artist(artist)))
+
+
+def artist_parts(artist: str) -> list[str]:
+    """Keys of the individual names in a credit: 'Stan Getz & João Gilberto' -> both names.
+
+    Duos whose name contains '&' ('Simon & Garfunkel') still match as a whole through
+    `artist_key`; the parts only add ways to match a credit that names one of them.
+    """
+    base = _BRACKETS.sub(" ", _nfkc(artist))
+    out: list[str] = []
+    for part in _ARTIST_SEP.split(base):
+        key = match_key(_LEADING_THE.sub("", _clean(part)))
+        if key and key not in out:
+            out.append(key)
+    return out
