@@ -259,8 +259,13 @@ async def store_tokens(
         "scope": str(body.get("scope", "")),
         "updated_at": _now(),
     }
-    if body.get("refresh_token"):
-        values["refresh_token_enc"] = cipher.encrypt(str(body["refresh_token"]))
+    if not body.get("refresh_token"):
+        # A refresh answer: the row exists (an INSERT would need the refresh token column).
+        await session.execute(
+            update(SpotifyToken).where(SpotifyToken.owner_id == owner_id).values(**values)
+        )
+        return
+    values["refresh_token_enc"] = cipher.encrypt(str(body["refresh_token"]))
     stmt = insert(SpotifyToken).values(owner_id=owner_id, **values)
     stmt = stmt.on_conflict_do_update(index_elements=[SpotifyToken.owner_id], set_=values)
     await session.execute(stmt)
