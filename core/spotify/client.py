@@ -169,8 +169,15 @@ class SpotifyClient:
     def _spotipy(self, token: str) -> spotipy.Spotify:
         # One spotipy object (and HTTP connection pool) per token; a new token gets a new one.
         if self._sp is None or self._sp_token != token:
+            # A plain requests session: spotipy's own session mounts a urllib3 Retry with a
+            # status list (429, 5xx) that turns a 429 into "Max Retries" and drops the
+            # Retry-After header, even with retries=0. Ours returns every answer as it is.
             sp = spotipy.Spotify(
-                auth=token, requests_timeout=self.timeout_s, retries=0, status_retries=0
+                auth=token,
+                requests_timeout=self.timeout_s,
+                retries=0,
+                status_retries=0,
+                requests_session=requests.Session(),
             )
             # spotipy joins `prefix + "me/playlists"`: the prefix carries the version and a "/".
             sp.prefix = self.prefix
