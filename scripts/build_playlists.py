@@ -337,8 +337,10 @@ def build() -> tuple[list[dict], list[dict], Counter]:
     for slug, idx in chosen.items():
         th = by_slug[slug]
         tag_counts = Counter(k for i in idx for k in catalog[i]["tags"])
-        # The playlist's tags: its anchors and ranking tags that its tracks actually carry.
-        tags = [k for k in dict.fromkeys((*th.anchors, *th.tags)) if tag_counts[k] >= 3]
+        # The playlist's tags describe what it holds.
+        # Every anchor a track carries (each track has one), plus ranking tags shared by >= 3.
+        tags = [k for k in th.anchors if tag_counts[k]]
+        tags += [k for k in th.tags if tag_counts[k] >= 3 and k not in tags]
         out.append(
             {
                 "slug": slug,
