@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from pgvector.asyncpg import register_vector
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,7 +26,7 @@ def async_url(url: str) -> str:
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -32,6 +34,16 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # Keep a slow or dead server from hanging a chat reply forever.
         connect_args={"timeout": 10, "command_timeout": 60},
     )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _vector_codec(dbapi_connection, _record) -> None:
+        # pgvector values travel as numpy arrays (binary), in and out of raw SQL too.
+        try:
+            dbapi_connection.run_async(register_vector)
+        except ValueError:
+            pass  # the extension is created by the first migration; before it, nothing to do
+
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -55,3 +55,13 @@ MATCH_MIN_ARTIST = 0.75  # a known artist less similar than this is a different 
 MATCH_AMBIGUITY_MARGIN = 0.03  # two different tracks this close -> no answer rather than a guess
 MATCH_TRUNCATED_MIN_KEY = 4  # key characters visible before "…" needed for a prefix match
 MATCH_CANDIDATES = 64  # candidates scored per lookup (trigram hits + the artist's tracks)
+
+# Model versions: how many keep their embeddings for rollback.
+MODEL_VERSIONS_KEPT = 5
+# Owner taste: adds and picks lose half their weight after this many days.
+TASTE_HALF_LIFE_DAYS = 30.0
+# Serving: candidates fetched from the HNSW index before re-ranking, and the default blend of
+# playlist-centroid similarity into the owner-embedding score (REC_PLAYLIST_BLEND setting).
+REC_CANDIDATES = 200
+REC_PLAYLIST_BLEND = 0.5
+HNSW_EF_SEARCH = 100

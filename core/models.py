@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -42,15 +43,23 @@ class Owner(Base):
     __tablename__ = "owners"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Telegram user id
-    language: Mapped[str] = mapped_column(String(8), default="en")
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     first_name: Mapped[str | None] = mapped_column(String(128))
     shop_name: Mapped[str | None] = mapped_column(String(128))
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
+    timezone: Mapped[str] = mapped_column(
+        String(64), default="Asia/Seoul", server_default="Asia/Seoul"
+    )
     # none | linked | expired (refresh token died; the owner is asked to re-link)
-    spotify_state: Mapped[str] = mapped_column(String(16), default="none")
+    spotify_state: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
     spotify_user_id: Mapped[str | None] = mapped_column(String(128))
     spotify_display_name: Mapped[str | None] = mapped_column(String(256))
-    explicit_filter: Mapped[bool] = mapped_column(Boolean, default=False)
+    explicit_filter: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    # Mood tags chosen in onboarding: the "why" of a recommendation starts with these.
+    taste_tags: Mapped[list[str]] = mapped_column(
+        ARRAY(String(32)), default=list, server_default=text("'{}'")
+    )
     onboarded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now()
@@ -263,6 +272,24 @@ class Veto(Base):
         UniqueConstraint("owner_id", "track_id", name="uq_veto_track"),
         UniqueConstraint("owner_id", "artist_norm", name="uq_veto_artist"),
         CheckConstraint("track_id IS NOT NULL OR artist_norm IS NOT NULL", name="veto_target"),
+    )
+
+
+class TasteSignal(Base):
+    """What an owner told us about their taste: onboarding picks and adds (operational copy of
+    the event log, read when the owner embedding is rebuilt)."""
+
+    __tablename__ = "taste_signals"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("owners.id", ondelete="CASCADE"))
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))  # pick | add
+    created_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('pick','add')", name="taste_signal_kind"),
+        Index("ix_taste_signals_owner", "owner_id", "created_at"),
     )
 
 

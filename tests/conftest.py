@@ -64,3 +64,28 @@ async def redis(services) -> AsyncIterator[Redis]:
     client = Redis.from_url(services.redis_url)
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def fresh_db(services) -> AsyncIterator[str]:
+    """A new, migrated, empty database on the same server, dropped afterwards: for tests that
+    change global state (serving version, every owner's embedding)."""
+    import asyncio
+    import uuid
+
+    import asyncpg
+
+    from core.db import upgrade
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin_url = services.database_url.replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(admin_url)
+    await conn.execute(f"CREATE DATABASE {name}")
+    url = services.database_url.replace("/tys?", f"/{name}?")
+    await upgrade(url)
+    try:
+        yield url
+    finally:
+        await asyncio.sleep(0)
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await conn.close()
