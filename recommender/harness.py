@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from recommender.baselines import BPRMF, EASE, ItemKNN, Popularity
 from recommender.data import Dataset
@@ -17,17 +18,21 @@ from recommender.trainer import FitResult, TrainConfig, fit_bpr, seed_everything
 
 MODELS = ("lightgcn", "ease", "itemknn", "bprmf", "pop")
 
-# Tuned on the lastfm / ml-1m validation splits (see the benchmark notes in the report).
+# LightGCN settings were selected on the lastfm validation split: LightGCN++ scaling
+# (alpha=0.6, beta=-0.1, gamma=0.2, normalised layer inputs; Lee et al., RecSys 2024) with
+# Adam at lr 0.02 and 8192-pair batches reaches the paper-settings LightGCN's quality in a
+# fraction of the epochs. Plain LightGCN is alpha=beta=0.5, gamma=None, norm_emb=False.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "lightgcn": {
         "dim": 64,
         "n_layers": 3,
         "reg": 1e-4,
-        "alpha": 0.5,
-        "beta": 0.5,
-        "gamma": None,
-        "norm_emb": False,
-        "lr": 5e-3,
+        "alpha": 0.6,
+        "beta": -0.1,
+        "gamma": 0.2,
+        "norm_emb": True,
+        "loss": "bpr",
+        "lr": 0.02,
         "batch_size": 8192,
         "eval_every": 1,
         "patience": 10,
@@ -95,9 +100,12 @@ class Harness:
                 "stopped": fit.stopped,
             }
         else:
-            score_fn, valid_r, train_s, used = self._grid_model(model, params, max_seconds)
+            score_fn, valid_r, train_s, used = self._grid_model(
+                model, params, max_seconds, progress
+            )
             test = self.test_eval(score_fn)
-            epochs, extra = None, {"s_per_epoch": None}
+            # train_s is the fit of the selected setting; tuning_s the whole grid search.
+            epochs, extra = None, {"s_per_epoch": None, "tuning_s": used.pop("tuning_s")}
         return {
             "dataset": self.ds.name,
             "model": model,
@@ -139,18 +147,20 @@ class Harness:
         return net, fit, params
 
     def _grid_model(
-        self, model: str, params: dict[str, Any], max_seconds: float | None
+        self, model: str, params: dict[str, Any], max_seconds: float | None, progress: bool
     ) -> tuple[Callable[[np.ndarray], np.ndarray], float, float, dict[str, Any]]:
         x = self.ds.train_matrix()
         if model == "pop":
             t = time.perf_counter()
             pop = Popularity().fit(x)
-            return pop.score, self.valid(pop.score), time.perf_counter() - t, {}
+            fit_s = time.perf_counter() - t
+            return pop.score, self.valid(pop.score), fit_s, {"tuning_s": fit_s}
         key = "lam" if model == "ease" else "k"
         grid = params[key] if isinstance(params[key], list) else [params[key]]
         best: tuple[float, Any, Any, float] | None = None
         start = time.perf_counter()
-        for value in grid:
+        bar = tqdm(grid, desc=f"{self.ds.name}/{model}", disable=not progress, leave=False)
+        for value in bar:
             t = time.perf_counter()
             m = EASE(lam=float(value)) if model == "ease" else ItemKNN(k=int(value))
             m.fit(x)
@@ -163,4 +173,5 @@ class Harness:
                 break  # keep the best setting found within the budget
         assert best is not None
         v, value, m, fit_s = best
-        return m.score, v, fit_s, {key: value, "grid": grid}
+        tuning_s = round(time.perf_counter() - start, 3)
+        return m.score, v, fit_s, {key: value, "grid": grid, "tuning_s": tuning_s}

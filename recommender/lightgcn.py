@@ -113,8 +113,14 @@ class LightGCN(nn.Module):
         gamma: float | None = None,
         norm_emb: bool = False,
         tag_weight: float = 1.0,
+        loss: str = "bpr",
+        temperature: float = 0.2,
+        shared_neg: int = 2048,
     ) -> None:
         super().__init__()
+        if loss not in ("bpr", "softmax"):
+            raise ValueError(f"unknown loss {loss!r}")
+        self.loss, self.temperature, self.shared_neg = loss, temperature, shared_neg
         self.n_users, self.n_items, self.n_tags = n_users, n_items, n_tags
         self.n_layers, self.reg = n_layers, reg
         self.gamma, self.norm_emb = gamma, norm_emb
@@ -161,24 +167,40 @@ class LightGCN(nn.Module):
     def calculate_loss(
         self, users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor
     ) -> torch.Tensor:
-        """BPR loss; ``neg`` is [B] or [B, m] (m negatives per positive, averaged)."""
+        """BPR (default) or sampled-softmax loss plus L2 on the batch's ego embeddings.
+
+        ``neg`` is [B] or [B, m]; BPR averages over the m negatives of each positive. The
+        softmax variant scores every positive against one pool of the batch's first
+        ``shared_neg`` negatives with cosine similarity / temperature, which matches serving
+        with L2-normalised embeddings.
+        """
         b = len(users)
         neg = neg.reshape(b, -1)
+        if self.loss == "softmax":
+            neg = neg[: self.shared_neg, :1].reshape(-1, 1)
         # One gather for users, positives and negatives: a single index backward instead of 3.
         idx = torch.cat([users, pos + self.n_users, neg.reshape(-1) + self.n_users])
         e = self.propagate()[idx]
-        u, p, n = e[:b], e[b : 2 * b], e[2 * b :].reshape(b, neg.shape[1], -1)
-        diff = (u * p).sum(1, keepdim=True) - torch.einsum("bd,bmd->bm", u, n)
-        bpr = -F.logsigmoid(diff).mean()
+        u, p = e[:b], e[b : 2 * b]
+        if self.loss == "softmax":
+            u, p, n = F.normalize(u, dim=1), F.normalize(p, dim=1), F.normalize(e[2 * b :], dim=1)
+            logits = torch.cat([(u * p).sum(1, keepdim=True), u @ n.T], dim=1) / self.temperature
+            main = F.cross_entropy(logits, torch.zeros(b, dtype=torch.long))
+        else:
+            n = e[2 * b :].reshape(b, neg.shape[1], -1)
+            diff = (u * p).sum(1, keepdim=True) - torch.einsum("bd,bmd->bm", u, n)
+            main = -F.logsigmoid(diff).mean()
         # L2 on the batch's ego embeddings only, as in the LightGCN paper.
         l2 = self.embedding.weight[idx].pow(2).sum() / (2 * b)
-        return bpr + self.reg * l2
+        return main + self.reg * l2
 
     @torch.no_grad()
     def full_sort_predict(self, users: torch.Tensor) -> torch.Tensor:
         if self._cache is None or self.training:
             self._cache = self.forward()
         user_all, item_all = self._cache
+        if self.loss == "softmax":  # trained on cosine similarity, so rank by it
+            return F.normalize(user_all[users], dim=1) @ F.normalize(item_all, dim=1).T
         return user_all[users] @ item_all.T
 
     @torch.no_grad()
