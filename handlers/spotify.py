@@ -63,6 +63,8 @@ async def send_login_link(
     except NotConfigured:
         await query.message.edit_text(t("spotify_not_configured", lang))
         return
+    # Committed before the link is shown: a fast tap must find the state row.
+    await session.commit()
     await query.message.edit_text(
         t("link_spotify_intro", lang), reply_markup=login_keyboard(url, lang)
     )
@@ -90,6 +92,8 @@ async def cmd_unlink(message: Message, owner: Owner, lang: str) -> None:
 @router.callback_query(SpCb.filter(F.action == "unlink"))
 async def on_unlink(query: CallbackQuery, session: AsyncSession, lang: str) -> None:
     removed = await unlink(session, query.from_user.id)
+    # Committed before the owner is told the tokens are gone.
+    await session.commit()
     await query.answer()
     if query.message is not None:
         await query.message.edit_text(t("unlink_done" if removed else "unlink_not_linked", lang))
