@@ -1,6 +1,7 @@
 """Spotify linking in the chat: the login link button, /unlink, and the re-link offer.
 
-Other features call `relink_offer()` (after `LinkExpired`) or `send_login_link()`; the OAuth
+Other features call `spotify_error_reply()` / `relink_offer()` (after `LinkExpired`) or
+`send_login_link()`; the OAuth
 web side (bot/oauth.py) uses `retry_keyboard()` after the owner cancels on Spotify.
 """
 
@@ -17,7 +18,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Owner
-from core.spotify import NotConfigured
+from core.spotify import LinkExpired, NotConfigured, NotLinked, RateLimited, SpotifyError
 from core.spotify.auth import SpotifyConfig, create_login, unlink
 from core.texts import t
 
@@ -49,6 +50,16 @@ def retry_keyboard(lang: str) -> InlineKeyboardMarkup:
 def relink_offer(lang: str) -> tuple[str, InlineKeyboardMarkup]:
     """Text and button for an owner whose Spotify access died (`LinkExpired`)."""
     return t("spotify_link_expired", lang), retry_keyboard(lang)
+
+
+def spotify_error_reply(exc: SpotifyError, lang: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    """What to tell the owner when a Spotify call failed (feature handlers catch SpotifyError
+    around core calls and answer with this)."""
+    if isinstance(exc, LinkExpired | NotLinked):
+        return relink_offer(lang)
+    if isinstance(exc, RateLimited):
+        return t("spotify_busy", lang), None
+    return t("spotify_unavailable", lang), None
 
 
 async def send_login_link(

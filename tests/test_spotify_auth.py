@@ -286,3 +286,32 @@ async def test_unlink_deletes_tokens_and_resets_state(
     with pytest.raises(StateError):  # pending login links die with the link
         await authorize_redirect(session, cfg, unused)
     assert await unlink(session, oid) is False
+
+
+async def test_invalid_grant_leads_to_a_relink_offer(
+    session: AsyncSession,
+    cfg: SpotifyConfig,
+    spotify: FakeSpotify,
+    sm: async_sessionmaker[AsyncSession],
+) -> None:
+    from handlers.spotify import SpCb, spotify_error_reply
+
+    oid = await new_owner(session)
+    await link(session, cfg, spotify, oid)
+    spotify.revoke("mina.cafe")
+    await session.execute(
+        update(SpotifyToken)
+        .where(SpotifyToken.owner_id == oid)
+        .values(expires_at=datetime.now(UTC))  # due for refresh before the next call
+    )
+    await session.commit()
+    with pytest.raises(LinkExpired) as err:
+        await SpotifyClient(cfg, OwnerTokens(sm, cfg, oid)).my_playlists()
+    text, markup = spotify_error_reply(err.value, "en")
+    assert "Link Spotify again" in text
+    button = markup.inline_keyboard[0][0]
+    assert SpCb.unpack(button.callback_data).action == "link"
+    assert len(button.callback_data.encode()) <= 64
+    ko_text, _ = spotify_error_reply(err.value, "ko")
+    assert "다시 연결" in ko_text
+    assert (await session.get(Owner, oid, populate_existing=True)).spotify_state == "expired"
