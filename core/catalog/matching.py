@@ -46,8 +46,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from rapidfuzz.distance import Levenshtein
@@ -246,6 +247,27 @@ class _ArtistResolver:
         return _Query(title_keys, truncated, canon, keys)
 
 
+# The catalog comes back as one row of arrays (decoded by asyncpg in C, no per-row objects),
+# with the match key of norm_title computed by PostgreSQL exactly as core.normalize
+# .key_from_norm does it: spaces removed, NFD, combining accents dropped.
+_FETCH_TRACKS = text(
+    """
+    SELECT array_agg(id ORDER BY id), array_agg(title ORDER BY id),
+           array_agg(artist ORDER BY id), array_agg(norm_title ORDER BY id),
+           array_agg(norm_artist ORDER BY id),
+           array_agg(regexp_replace(normalize(replace(norm_title, ' ', ''), NFD),
+                     '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]',
+                     '', 'g') ORDER BY id)
+    FROM tracks WHERE id > :after
+    """
+)
+
+
+async def _fetch_tracks(session: AsyncSession, after: int = 0) -> tuple[list[Any], ...]:
+    row = (await session.execute(_FETCH_TRACKS, {"after": after})).one()
+    return tuple(list(col or ()) for col in row)
+
+
 async def _load_aliases(session: AsyncSession) -> dict[str, str]:
     rows = await session.execute(text("SELECT alias_norm, artist_norm FROM artist_aliases"))
     return {a: c for a, c in rows.all()}
@@ -288,11 +310,9 @@ class CatalogMatcher:
         """(Re)build the index from every track and artist alias in the database."""
         async with self._lock:
             aliases = await _load_aliases(session)
-            rows = await session.execute(
-                text("SELECT id, title, artist, norm_title, norm_artist FROM tracks ORDER BY id")
-            )
+            columns = await _fetch_tracks(session)
             self._reset(aliases)  # a full reload starts from nothing
-            self._extend([tuple(r) for r in rows.all()])  # type: ignore[misc]
+            self._extend(*columns)
             self._build_postings()
         return self
 
@@ -303,15 +323,9 @@ class CatalogMatcher:
             return len(self)
         async with self._lock:
             self._resolver.aliases.update(await _load_aliases(session))
-            rows = await session.execute(
-                text(
-                    "SELECT id, title, artist, norm_title, norm_artist FROM tracks "
-                    "WHERE id > :after ORDER BY id"
-                ),
-                {"after": self._max_id},
-            )
+            columns = await _fetch_tracks(session, self._max_id)
             before = len(self._ids)
-            self._extend([tuple(r) for r in rows.all()])  # type: ignore[misc]
+            self._extend(*columns)
             added = len(self._ids) - before
             if len(self._ids) - self._indexed > _REBUILD_AFTER:
                 self._build_postings()
@@ -319,22 +333,40 @@ class CatalogMatcher:
 
     def add(self, track_id: int, title: str, artist: str) -> None:
         """Register one track just written to the catalog (import, Last.fm, screenshot)."""
-        self._extend([(track_id, title, artist, None, None)])
+        self._extend([track_id], [title], [artist], [None], [None])
         if len(self._ids) - self._indexed > _REBUILD_AFTER:
             self._build_postings()
 
-    def _extend(self, rows: Sequence[tuple[int, str, str, str | None, str | None]]) -> None:
-        """Add (id, title, artist, norm_title | None, norm_artist | None) rows, column-wise:
-        indexing 100k tracks is mostly Python overhead, so per-row work is kept minimal."""
-        rows = [r for r in rows if r[0] not in self._position]
-        if not rows:
+    def _extend(
+        self,
+        ids: list[int],
+        titles: list[str],
+        artists: list[str],
+        nts: list[str | None],
+        nas: list[str | None],
+        nkeys: list[str] | None = None,
+    ) -> None:
+        """Add tracks given as columns (norm_* None when unknown; nkeys = key_from_norm of
+        norm_title when the database computed it). Indexing 100k tracks is mostly Python
+        overhead, so per-track work is kept minimal."""
+        if any(i in self._position for i in ids):
+            keep = [j for j, i in enumerate(ids) if i not in self._position]
+            ids, titles, artists = (
+                [ids[j] for j in keep],
+                [titles[j] for j in keep],
+                [artists[j] for j in keep],
+            )
+            nts, nas = [nts[j] for j in keep], [nas[j] for j in keep]
+            nkeys = [nkeys[j] for j in keep] if nkeys is not None else None
+        if not ids:
             return
         base = len(self._ids)
-        ids, titles, artists, nts, nas = (list(c) for c in zip(*rows, strict=True))
         has_variants = _HAS_VARIANTS.search
+        if nkeys is None:
+            nkeys = [key_from_norm(nt) if nt else "" for nt in nts]
         tkeys = [
-            (key_from_norm(nt),) if nt and not has_variants(t) else catalog_title_keys(t, nt)
-            for t, nt in zip(titles, nts, strict=True)
+            (k,) if k and not has_variants(t) else catalog_title_keys(t, nt)
+            for t, nt, k in zip(titles, nts, nkeys, strict=True)
         ]
         index = self._artist_index
         for artist, norm in dict(zip(artists, nas, strict=True)).items():
@@ -536,6 +568,7 @@ async def lookup(
     )
     matcher = CatalogMatcher()
     matcher._reset(aliases)
-    matcher._extend([tuple(r) for r in rows.all()])  # type: ignore[misc]
+    found = rows.all()
+    matcher._extend(*(list(col) for col in zip(*found, strict=True)) if found else ([],) * 5)
     # A handful of rows: scanned linearly (nothing indexed), which is what we want here.
     return matcher.match(title, artist, truncated)
