@@ -148,8 +148,7 @@ async def _run_bot(settings: Settings, urls: StoreUrls, started: float) -> int:
         try:
             await rt.connect()
             await rt.migrate()
-            for hook in startup_hooks:
-                await hook(rt)
+            await prepare_data(rt)
         except StartupError as exc:
             raise CliError(str(exc)) from None
 
@@ -165,9 +164,20 @@ async def _run_bot(settings: Settings, urls: StoreUrls, started: float) -> int:
     return 0
 
 
-# Work done once the stores are up and migrated, before updates are taken (e.g. seeding the
-# catalog of an empty database). Features register here.
-startup_hooks: list[Callable] = []
+async def prepare_data(rt: object) -> None:
+    """Day one on an empty database: the bundled catalog and starter playlists, then
+    embeddings to serve from until the first trained model is promoted."""
+    from core.catalog.seed import seed_if_empty
+    from core.embeddings import bootstrap_if_needed
+
+    log = logging.getLogger("tys")
+    if await seed_if_empty(rt.engine):  # type: ignore[attr-defined]
+        log.info("seeded the starter catalog")
+    async with rt.sessionmaker() as session:  # type: ignore[attr-defined]
+        version = await bootstrap_if_needed(session)
+        await session.commit()
+    if version is not None:
+        log.info("day-one embeddings published as model version %s", version)
 
 
 def cmd_services(settings: Settings, args: argparse.Namespace) -> int:

@@ -76,6 +76,9 @@ class Runtime:
 
     async def migrate(self) -> None:
         await upgrade(self.database_url)
+        # Connections opened before the first migration created the vector extension lack
+        # its codec; start the pool afresh.
+        await self.engine.dispose()
 
     async def close(self) -> None:
         for closer in (

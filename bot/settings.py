@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "text"
 
+    # Weight of the chosen playlist's centroid against the owner's taste when ranking (0..1).
+    rec_playlist_blend: float = Field(0.5, ge=0.0, le=1.0)
     # Update de-duplication window: long enough to cover webhook retries and restarts.
     update_dedup_ttl_s: int = Field(24 * 3600, ge=60)
     # Per-owner throttling: updates allowed per window before the bot asks to slow down.

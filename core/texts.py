@@ -166,13 +166,87 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I didn't get that. Use the buttons, or /help to see what I can do.",
         "ko": "잘 이해하지 못했어요. 버튼을 누르거나 /help 로 할 수 있는 일을 확인하세요.",
     },
+    # --- onboarding ---
+    "onb_tags": {
+        "en": "<b>What does your shop feel like?</b>\nPick a few moods, styles and settings, "
+        "then press Next.",
+        "ko": "<b>매장은 어떤 분위기인가요?</b>\n분위기, 장르, 공간을 몇 개 고른 뒤 다음을 누르세요.",
+    },
+    "onb_next": {"en": "Next ›", "ko": "다음 ›"},
+    "onb_need_tag": {"en": "Pick at least one first.", "ko": "먼저 하나 이상 골라 주세요."},
+    "onb_pair": {
+        "en": "<b>{n}/{total}</b> · Which fits your shop better?",
+        "ko": "<b>{n}/{total}</b> · 어느 곡이 매장에 더 어울리나요?",
+    },
+    "onb_done": {
+        "en": "✅ Got it — your shop's taste is set.\nNow show me a playlist you like, or get "
+        "songs from your taste right away.",
+        "ko": "✅ 매장 취향을 알았어요.\n좋아하는 플레이리스트를 보여 주거나, 바로 취향에 맞는 곡을 "
+        "받아 보세요.",
+    },
+    "onb_no_tracks": {
+        "en": "The catalog is still empty — please try again in a minute.",
+        "ko": "아직 음악 목록이 준비되지 않았어요. 잠시 후 다시 시도해 주세요.",
+    },
+    "onb_text_instead_of_button": {
+        "en": "Please use the buttons above to pick — no typing needed.",
+        "ko": "위의 버튼으로 골라 주세요. 입력은 필요 없어요.",
+    },
+    "btn_recommend_now": {"en": "🎵 Songs for my shop", "ko": "🎵 매장에 맞는 곡 받기"},
+    "btn_screenshot": {"en": "📷 Send a playlist screenshot", "ko": "📷 플레이리스트 스크린샷 보내기"},
+    "btn_spotify_playlists": {"en": "🎧 My Spotify playlists", "ko": "🎧 내 Spotify 플레이리스트"},
+    "screenshot_hint": {
+        "en": "Send me a screenshot of a playlist from any app (Melon, Genie, YouTube Music, "
+        "Apple Music, Spotify…). Several screenshots are fine.",
+        "ko": "아무 앱(멜론, 지니, 유튜브 뮤직, 애플 뮤직, Spotify…)의 플레이리스트 스크린샷을 "
+        "보내 주세요. 여러 장도 괜찮아요.",
+    },
+    # --- recommendations ---
+    "rec_title": {"en": "🎵 <b>Songs for your shop</b> · page {page}", "ko": "🎵 <b>매장 추천곡</b> · {page}쪽"},
+    "rec_based_on": {"en": "Based on “{name}”", "ko": "“{name}” 기준"},
+    "rec_hint": {
+        "en": "Tap songs to select them, 🚫 = not for my shop.",
+        "ko": "곡을 눌러 고르고, 🚫 는 매장과 안 맞는 곡이에요.",
+    },
+    "rec_add": {"en": "➕ Add {n}", "ko": "➕ {n}곡 추가"},
+    "rec_add_none": {"en": "Select songs first", "ko": "먼저 곡을 고르세요"},
+    "rec_more": {"en": "More ›", "ko": "더 보기 ›"},
+    "rec_empty": {
+        "en": "I have nothing new to suggest right now. Try /retune or another playlist.",
+        "ko": "지금은 더 추천할 곡이 없어요. /retune 이나 다른 플레이리스트로 해 보세요.",
+    },
+    "rec_no_taste": {
+        "en": "Let's learn your shop's taste first (takes a minute).",
+        "ko": "먼저 매장 취향을 알아볼게요 (1분이면 돼요).",
+    },
+    "rec_vetoed": {"en": "Won't suggest it again.", "ko": "다시 추천하지 않을게요."},
+    "rec_already_added": {"en": "Already added.", "ko": "이미 추가했어요."},
+    "rec_added_text": {
+        "en": "✅ Your {n} songs — open a link to find each one on Spotify, or import the "
+        "file into your music app:",
+        "ko": "✅ 고른 {n}곡이에요. 링크로 Spotify에서 찾거나 파일을 음악 앱으로 가져오세요:",
+    },
+    "rec_added_spotify": {
+        "en": "✅ Added {n} songs to <a href=\"{url}\">{name}</a>.",
+        "ko": "✅ <a href=\"{url}\">{name}</a>에 {n}곡을 추가했어요.",
+    },
+    "rec_added_skipped": {
+        "en": "{n} were already in the playlist.",
+        "ko": "{n}곡은 이미 플레이리스트에 있었어요.",
+    },
+    "rec_unresolved": {
+        "en": "{n} songs could not be found on Spotify and were left out.",
+        "ko": "{n}곡은 Spotify에서 찾지 못해 빠졌어요.",
+    },
+    "cmd_recommend": {"en": "Songs for my shop", "ko": "매장 추천곡"},
+    "cmd_retune": {"en": "Retune my shop's taste", "ko": "매장 취향 다시 정하기"},
     "cmd_start": {"en": "Start / link Spotify", "ko": "시작 / Spotify 연결"},
     "cmd_help": {"en": "How it works", "ko": "사용 방법"},
     "cmd_lang": {"en": "Language", "ko": "언어"},
 }
 
 # Commands shown in Telegram's menu (setMyCommands), in this order.
-MENU_COMMANDS = ("start", "help", "lang")
+MENU_COMMANDS = ("start", "recommend", "retune", "help", "lang")
 
 
 def normalize_lang(code: str | None, default: str = "en") -> str:

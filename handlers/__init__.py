@@ -6,7 +6,14 @@ from aiogram import Router
 
 
 def all_routers() -> list[Router]:
-    from handlers import common, fallback, spotify, start
+    from handlers import common, fallback, onboarding, recommend, spotify, start
 
     # fallback must stay last: it catches whatever the others did not.
-    return [start.router, common.router, spotify.router, fallback.router]
+    return [
+        start.router,
+        common.router,
+        spotify.router,
+        onboarding.router,
+        recommend.router,
+        fallback.router,
+    ]

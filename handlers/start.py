@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import CommandStart
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.embeddings import owner_embedding
 from core.texts import t
+from handlers.onboarding import begin
 from handlers.spotify import send_login_link
 
 if TYPE_CHECKING:
@@ -38,10 +41,16 @@ async def cmd_start(message: Message, lang: str) -> None:
 
 
 @router.callback_query(StartCb.filter(F.action == "nolink"))
-async def on_without_spotify(query: CallbackQuery, lang: str) -> None:
+async def on_without_spotify(
+    query: CallbackQuery, lang: str, session: AsyncSession, state: FSMContext, bot: Bot
+) -> None:
     await query.answer()
-    if query.message is not None:
-        await query.message.edit_text(t("without_spotify", lang))
+    if query.message is None:
+        return
+    await query.message.edit_text(t("without_spotify", lang))
+    # A new owner goes straight on to learning the shop's taste.
+    if await owner_embedding(session, query.from_user.id) is None:
+        await begin(bot, query.from_user.id, state, lang)
 
 
 @router.callback_query(StartCb.filter(F.action == "link"))

@@ -1,0 +1,208 @@
+"""Recommendation sets: what a recommendation message showed, what the owner selected,
+vetoed and added. The message is rendered from these rows, so every button press is
+idempotent against the database, not against the message the owner happens to see."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.recommend import Rec
+
+
+@dataclass(frozen=True)
+class Item:
+    rank: int
+    track_id: int
+    title: str
+    artist: str
+    why: list[str]
+    selected: bool
+    added: bool
+    vetoed: bool
+
+
+@dataclass(frozen=True)
+class RecSet:
+    id: int
+    owner_id: int
+    playlist_id: int | None
+    page: int
+    items: list[Item]
+
+    @property
+    def selected(self) -> list[Item]:
+        return [i for i in self.items if i.selected and not i.vetoed]
+
+
+async def create(
+    session: AsyncSession, owner_id: int, playlist_id: int | None, version: int | None
+) -> int:
+    return int(
+        (
+            await session.execute(
+                text(
+                    "INSERT INTO recommendation_sets (owner_id, playlist_id, model_version, page, context) "
+                    "VALUES (:o, :p, :v, 0, '{}') RETURNING id"
+                ),
+                {"o": owner_id, "p": playlist_id, "v": version},
+            )
+        ).scalar_one()
+    )
+
+
+async def add_page(session: AsyncSession, set_id: int, recs: Sequence[Rec]) -> int:
+    """Append a page; returns its number. `why` tags are kept in the set's context."""
+    page = int(
+        (
+            await session.execute(
+                text(
+                    "UPDATE recommendation_sets SET page = page + 1, "
+                    "context = context || jsonb_build_object('why', "
+                    "COALESCE(context->'why', '{}'::jsonb) || CAST(:why AS jsonb)) "
+                    "WHERE id = :s RETURNING page"
+                ),
+                {"s": set_id, "why": _why_json(recs)},
+            )
+        ).scalar_one()
+    )
+    await session.execute(
+        text(
+            "INSERT INTO recommendation_items (set_id, track_id, page, rank, score, selected) "
+            "SELECT :s, unnest(CAST(:ids AS int[])), :page, generate_subscripts(CAST(:ids AS int[]), 1), "
+            "unnest(CAST(:scores AS float8[])), false"
+        ),
+        {
+            "s": set_id,
+            "ids": [r.track.id for r in recs],
+            "page": page,
+            "scores": [r.score for r in recs],
+        },
+    )
+    return page
+
+
+def _why_json(recs: Sequence[Rec]) -> str:
+    import json
+
+    return json.dumps({str(r.track.id): r.why for r in recs})
+
+
+async def shown_ids(session: AsyncSession, set_id: int) -> list[int]:
+    rows = await session.execute(
+        text("SELECT track_id FROM recommendation_items WHERE set_id = :s"), {"s": set_id}
+    )
+    return [int(r[0]) for r in rows]
+
+
+async def load(session: AsyncSession, set_id: int, owner_id: int) -> RecSet | None:
+    """The current page of a set, or None when it is not this owner's."""
+    head = (
+        await session.execute(
+            text(
+                "SELECT id, owner_id, playlist_id, page, context FROM recommendation_sets "
+                "WHERE id = :s AND owner_id = :o"
+            ),
+            {"s": set_id, "o": owner_id},
+        )
+    ).first()
+    if head is None:
+        return None
+    why = (head.context or {}).get("why", {})
+    rows = await session.execute(
+        text(
+            "SELECT ri.rank, ri.track_id, t.title, t.artist, ri.selected, ri.added_at, ri.vetoed_at "
+            "FROM recommendation_items ri JOIN tracks t ON t.id = ri.track_id "
+            "WHERE ri.set_id = :s AND ri.page = :p ORDER BY ri.rank"
+        ),
+        {"s": set_id, "p": head.page},
+    )
+    items = [
+        Item(
+            r.rank,
+            r.track_id,
+            r.title,
+            r.artist,
+            why.get(str(r.track_id), []),
+            r.selected,
+            r.added_at is not None,
+            r.vetoed_at is not None,
+        )
+        for r in rows
+    ]
+    return RecSet(head.id, head.owner_id, head.playlist_id, head.page, items)
+
+
+async def toggle(session: AsyncSession, rec: RecSet, rank: int) -> bool:
+    """Flip one item's selection on the current page; False if there is no such item."""
+    result = await session.execute(
+        text(
+            "UPDATE recommendation_items SET selected = NOT selected WHERE set_id = :s AND page = :p "
+            "AND rank = :r AND vetoed_at IS NULL AND added_at IS NULL"
+        ),
+        {"s": rec.id, "p": rec.page, "r": rank},
+    )
+    return bool(result.rowcount)
+
+
+async def veto(session: AsyncSession, rec: RecSet, rank: int) -> int | None:
+    """'Not for my shop': returns the vetoed track id (None if already vetoed / unknown)."""
+    row = (
+        await session.execute(
+            text(
+                "UPDATE recommendation_items SET vetoed_at = now(), selected = false "
+                "WHERE set_id = :s AND page = :p AND rank = :r AND vetoed_at IS NULL RETURNING track_id"
+            ),
+            {"s": rec.id, "p": rec.page, "r": rank},
+        )
+    ).first()
+    if row is None:
+        return None
+    await session.execute(
+        text(
+            "INSERT INTO vetoes (owner_id, track_id) VALUES (:o, :t) "
+            "ON CONFLICT ON CONSTRAINT uq_veto_track DO NOTHING"
+        ),
+        {"o": rec.owner_id, "t": int(row[0])},
+    )
+    return int(row[0])
+
+
+async def claim_selected_for_add(session: AsyncSession, rec: RecSet) -> list[int]:
+    """Mark the selected, not yet added items of the set as added and return their track ids.
+
+    Row locks make a double tap (two updates racing) claim each track once: the second
+    transaction waits, then finds nothing left to claim."""
+    rows = await session.execute(
+        text(
+            "UPDATE recommendation_items SET added_at = now() WHERE set_id = :s AND selected "
+            "AND added_at IS NULL AND vetoed_at IS NULL RETURNING track_id, page, rank"
+        ),
+        {"s": rec.id},
+    )
+    return [int(r[0]) for r in sorted(rows, key=lambda r: (r[1], r[2]))]
+
+
+async def unclaim(session: AsyncSession, set_id: int, track_ids: Sequence[int]) -> None:
+    """Undo a claim when the add itself failed (e.g. Spotify was down): nothing is lost."""
+    await session.execute(
+        text(
+            "UPDATE recommendation_items SET added_at = NULL WHERE set_id = :s "
+            "AND track_id = ANY(:ids)"
+        ),
+        {"s": set_id, "ids": list(track_ids)},
+    )
+
+
+async def skipped_on_page(session: AsyncSession, rec: RecSet) -> list[int]:
+    return [i.track_id for i in rec.items if not i.selected and not i.added and not i.vetoed]
+
+
+async def set_message(session: AsyncSession, set_id: int, chat_id: int, message_id: int) -> None:
+    await session.execute(
+        text("UPDATE recommendation_sets SET chat_id = :c, message_id = :m WHERE id = :s"),
+        {"c": chat_id, "m": message_id, "s": set_id},
+    )

@@ -1,0 +1,261 @@
+"""Recommendation pages: one message, edited in place by toggles, vetoes and "More"; "Add"."""
+
+from __future__ import annotations
+
+import html
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.runtime import Runtime
+from core import delivery, embeddings, recommend, recsets
+from core.catalog.tags import vocabulary
+from core.events import EventKind
+from core.models import Owner
+from core.texts import t
+from handlers.onboarding import NextStepCb, begin
+
+router = Router(name="recommend")
+
+
+class RecCb(CallbackData, prefix="rc"):
+    set: int
+    a: str  # t = toggle, v = veto, add, more
+    i: int = 0
+
+
+def render(
+    rec: recsets.RecSet, lang: str, playlist_name: str | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    vocab = vocabulary()
+    lines = [t("rec_title", lang, page=rec.page)]
+    if playlist_name:
+        lines.append(t("rec_based_on", lang, name=html.escape(playlist_name)))
+    lines.append("")
+    for item in rec.items:
+        name = f"{html.escape(item.title)} — {html.escape(item.artist)}"
+        why = " · ".join(vocab[k].label(lang) for k in item.why if k in vocab)
+        if item.vetoed:
+            lines.append(f"{item.rank}. <s>{name}</s>")
+            continue
+        mark = "✅ " if item.added else ""
+        lines.append(f"{item.rank}. {mark}<b>{name}</b>" + (f"\n    <i>{why}</i>" if why else ""))
+    lines += ["", t("rec_hint", lang)]
+    kb = InlineKeyboardBuilder()
+    widths = []
+    for item in rec.items:
+        if item.vetoed:
+            continue
+        if item.added:
+            kb.button(
+                text=f"✅ {item.rank}. {item.title}"[:48],
+                callback_data=RecCb(set=rec.id, a="t", i=item.rank),
+            )
+            widths.append(1)
+            continue
+        box = "☑️" if item.selected else "⬜"
+        kb.button(
+            text=f"{box} {item.rank}. {item.title} — {item.artist}"[:56],
+            callback_data=RecCb(set=rec.id, a="t", i=item.rank),
+        )
+        kb.button(text="🚫", callback_data=RecCb(set=rec.id, a="v", i=item.rank))
+        widths.append(2)
+    n = len(rec.selected)
+    kb.button(
+        text=t("rec_add", lang, n=n) if n else t("rec_add_none", lang),
+        callback_data=RecCb(set=rec.id, a="add"),
+    )
+    kb.button(text=t("rec_more", lang), callback_data=RecCb(set=rec.id, a="more"))
+    kb.adjust(*widths, 2)
+    return "\n".join(lines), kb.as_markup()
+
+
+async def _playlist_name(session: AsyncSession, playlist_id: int | None) -> str | None:
+    from sqlalchemy import text
+
+    if playlist_id is None:
+        return None
+    return (
+        await session.execute(text("SELECT name FROM playlists WHERE id = :p"), {"p": playlist_id})
+    ).scalar_one_or_none()
+
+
+async def _new_page(
+    session: AsyncSession, runtime: Runtime, owner: Owner, set_id: int, playlist_id: int | None
+) -> recsets.RecSet | None:
+    shown = await recsets.shown_ids(session, set_id)
+    recs = await recommend.recommend(
+        session,
+        owner.id,
+        playlist_id=playlist_id,
+        exclude=shown,
+        blend=runtime.settings.rec_playlist_blend,
+        explicit_ok=not owner.explicit_filter,
+        why_tags=owner.taste_tags or [],
+    )
+    if not recs:
+        return None
+    page = await recsets.add_page(session, set_id, recs)
+    runtime.events.log(
+        EventKind.rec_shown,
+        owner.id,
+        set_id=set_id,
+        page=page,
+        track_ids=[r.track.id for r in recs],
+        playlist_id=playlist_id,
+    )
+    return await recsets.load(session, set_id, owner.id)
+
+
+async def show_recommendations(
+    bot: Bot,
+    chat_id: int,
+    session: AsyncSession,
+    runtime: Runtime,
+    owner: Owner,
+    state: FSMContext,
+    lang: str,
+    playlist_id: int | None = None,
+) -> None:
+    """Start a recommendation set (a new message) for the owner and the chosen playlist."""
+    if await embeddings.owner_embedding(session, owner.id) is None and playlist_id is None:
+        await bot.send_message(chat_id, t("rec_no_taste", lang))
+        await begin(bot, chat_id, state, lang)
+        return
+    version = await embeddings.serving_version(session)
+    set_id = await recsets.create(session, owner.id, playlist_id, version.id if version else None)
+    rec = await _new_page(session, runtime, owner, set_id, playlist_id)
+    if rec is None:
+        await bot.send_message(chat_id, t("rec_empty", lang))
+        return
+    body, markup = render(rec, lang, await _playlist_name(session, playlist_id))
+    msg = await bot.send_message(chat_id, body, reply_markup=markup)
+    await recsets.set_message(session, set_id, chat_id, msg.message_id)
+
+
+@router.message(Command("recommend"))
+async def cmd_recommend(
+    message: Message,
+    session: AsyncSession,
+    runtime: Runtime,
+    owner: Owner,
+    state: FSMContext,
+    lang: str,
+    bot: Bot,
+) -> None:
+    playlist_id = await delivery.current_playlist(runtime.redis, owner.id)
+    await show_recommendations(
+        bot, message.chat.id, session, runtime, owner, state, lang, playlist_id
+    )
+
+
+@router.callback_query(NextStepCb.filter(F.action == "rec"))
+async def on_recommend_now(
+    query: CallbackQuery,
+    session: AsyncSession,
+    runtime: Runtime,
+    owner: Owner,
+    state: FSMContext,
+    lang: str,
+    bot: Bot,
+) -> None:
+    await query.answer()
+    await delivery.choose_playlist(runtime.redis, owner.id, None)
+    await show_recommendations(bot, query.from_user.id, session, runtime, owner, state, lang, None)
+
+
+@router.callback_query(NextStepCb.filter(F.action == "shot"))
+async def on_screenshot_hint(query: CallbackQuery, lang: str) -> None:
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(t("screenshot_hint", lang))
+
+
+@router.callback_query(RecCb.filter())
+async def on_rec_button(
+    query: CallbackQuery,
+    callback_data: RecCb,
+    session: AsyncSession,
+    runtime: Runtime,
+    owner: Owner,
+    lang: str,
+    bot: Bot,
+) -> None:
+    rec = await recsets.load(session, callback_data.set, owner.id)
+    if rec is None or query.message is None:
+        await query.answer(t("stale_button", lang))
+        return
+    action = callback_data.a
+    if action == "t":
+        if not await recsets.toggle(session, rec, callback_data.i):
+            await query.answer()
+            return
+    elif action == "v":
+        track_id = await recsets.veto(session, rec, callback_data.i)
+        if track_id is not None:
+            runtime.events.log(EventKind.veto, owner.id, track_id=track_id, set_id=rec.id)
+        await query.answer(t("rec_vetoed", lang))
+    elif action == "more":
+        skipped = await recsets.skipped_on_page(session, rec)
+        if skipped:
+            runtime.events.log(EventKind.rec_skipped, owner.id, set_id=rec.id, track_ids=skipped)
+        nxt = await _new_page(session, runtime, owner, rec.id, rec.playlist_id)
+        if nxt is None:
+            await query.answer(t("rec_empty", lang), show_alert=True)
+            return
+        await query.answer()
+        rec = nxt
+    elif action == "add":
+        await _add(query, session, runtime, owner, rec, lang, bot)
+        rec = await recsets.load(session, rec.id, owner.id) or rec
+    else:
+        await query.answer(t("stale_button", lang))
+        return
+    if action == "t":
+        await query.answer()
+        rec = await recsets.load(session, rec.id, owner.id) or rec
+    elif action == "v":
+        rec = await recsets.load(session, rec.id, owner.id) or rec
+    body, markup = render(rec, lang, await _playlist_name(session, rec.playlist_id))
+    if query.message.html_text != body or action != "add":
+        await query.message.edit_text(body, reply_markup=markup)
+
+
+async def _add(
+    query: CallbackQuery,
+    session: AsyncSession,
+    runtime: Runtime,
+    owner: Owner,
+    rec: recsets.RecSet,
+    lang: str,
+    bot: Bot,
+) -> None:
+    track_ids = await recsets.claim_selected_for_add(session, rec)
+    if not track_ids:
+        await query.answer(
+            t("rec_already_added" if any(i.added for i in rec.items) else "rec_add_none", lang)
+        )
+        return
+    await query.answer()
+    try:
+        outcome = await delivery.deliver(session, runtime, owner, rec.playlist_id, track_ids)
+    except Exception:
+        await recsets.unclaim(session, rec.id, track_ids)  # nothing lost: the owner can retry
+        await session.commit()
+        raise
+    await recommend.record_adds(session, owner.id, track_ids)
+    runtime.events.log(
+        EventKind.rec_added,
+        owner.id,
+        set_id=rec.id,
+        track_ids=track_ids,
+        target=outcome.target,
+    )
+    for doc in outcome.documents:
+        await bot.send_document(query.from_user.id, BufferedInputFile(doc.data, doc.filename))
+    await bot.send_message(query.from_user.id, outcome.message(lang), disable_web_page_preview=True)
