@@ -209,3 +209,13 @@ async def test_database_match_keys_equal_python_keys(
     # The shortcut is match_key for stored norms: accents, Hangul, kana all agree.
     for norm in ("joão gilberto", "밤편지", "ガッツだぜ", "café society"):
         assert key_from_norm(norm) == match_key(norm)
+
+
+def test_score_pair_uses_the_same_rules() -> None:
+    from core.catalog.matching import score_pair
+
+    assert score_pair("Yesterday - Remastered 2009", "Beatles", "Yesterday", "The Beatles") == 1.0
+    assert score_pair("밤펀지", "아이유", "밤편지", "아이유") > 0.9
+    assert score_pair("밤편지", "IU", "밤편지", "아이유", aliases={"iu": "아이유"}) == 1.0
+    assert score_pair("밤편지", "Coldplay", "밤편지", "아이유") is None
+    assert score_pair("Lover", None, "Love", "Anyone") is None

@@ -15,6 +15,9 @@ API
     await matcher.refresh(session)              # picks up tracks added since load (cheap)
     matcher.add(track_id, title, artist)        # or register one new track directly
 
+``score_pair(title, artist, candidate_title, candidate_artist, truncated=False, aliases=None)``
+applies the same rules to one pair (a float 0..1, or None when they are not the same song).
+
 ``await get_matcher(session)`` returns the process-wide matcher (loaded on first use, refreshed
 with new tracks on later calls). ``await lookup(session, title, artist, truncated=False)`` is a
 one-off lookup through PostgreSQL (pg_trgm on ``tracks.norm_title`` + the artist's tracks),
@@ -506,6 +509,27 @@ class CatalogMatcher:
     def match(self, title: str, artist: str | None = None, truncated: bool = False) -> Match | None:
         """The catalog track for (title, artist), or None when unknown, refused or ambiguous."""
         return _decide(self.candidates(title, artist, truncated, limit=2))
+
+
+def score_pair(
+    title: str,
+    artist: str | None,
+    candidate_title: str,
+    candidate_artist: str,
+    truncated: bool = False,
+    aliases: dict[str, str] | None = None,
+) -> float | None:
+    """Score one (title, artist) against one candidate with the matcher's rules: the weighted
+    similarity 0..1, or None when they must not be taken as the same song. For callers that
+    bring their own candidates (e.g. Spotify search results for a catalog track)."""
+    m = CatalogMatcher()
+    m._reset(aliases or {})
+    m._extend([0], [candidate_title], [candidate_artist], [None], [None])
+    q = m._query(title, artist, truncated)
+    if q is None:
+        return None
+    ranked = m._score(q, [0])
+    return ranked[0].score if ranked else None
 
 
 _shared: CatalogMatcher | None = None
