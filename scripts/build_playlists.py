@@ -9,7 +9,6 @@ final pass puts every track that fits some theme into at least two playlists.
     .venv/bin/python scripts/build_playlists.py        # rewrites the JSON, prints coverage
 """
 
-# ruff: noqa: E501
 from __future__ import annotations
 
 import json
