@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     # Update de-duplication window: long enough to cover webhook retries and restarts.
     update_dedup_ttl_s: int = Field(24 * 3600, ge=60)
     # Per-owner throttling: updates allowed per window before the bot asks to slow down.
-    throttle_rate: int = Field(8, ge=1)
+    throttle_rate: int = Field(20, ge=1)
     throttle_window_s: float = Field(2.0, gt=0)
 
     @field_validator("admin_ids", mode="before")

@@ -32,10 +32,8 @@ class RecSet:
     playlist_id: int | None
     page: int
     items: list[Item]
-
-    @property
-    def selected(self) -> list[Item]:
-        return [i for i in self.items if i.selected and not i.vetoed]
+    # Selected and not yet added, on every page of the set (what "Add N" will add).
+    pending: int = 0
 
 
 async def create(
@@ -133,7 +131,16 @@ async def load(session: AsyncSession, set_id: int, owner_id: int) -> RecSet | No
         )
         for r in rows
     ]
-    return RecSet(head.id, head.owner_id, head.playlist_id, head.page, items)
+    pending = (
+        await session.execute(
+            text(
+                "SELECT count(*) FROM recommendation_items WHERE set_id = :s AND selected "
+                "AND added_at IS NULL AND vetoed_at IS NULL"
+            ),
+            {"s": set_id},
+        )
+    ).scalar_one()
+    return RecSet(head.id, head.owner_id, head.playlist_id, head.page, items, int(pending))
 
 
 async def toggle(session: AsyncSession, rec: RecSet, rank: int) -> bool:

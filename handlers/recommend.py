@@ -65,7 +65,7 @@ def render(
         )
         kb.button(text="🚫", callback_data=RecCb(set=rec.id, a="v", i=item.rank))
         widths.append(2)
-    n = len(rec.selected)
+    n = rec.pending
     kb.button(
         text=t("rec_add", lang, n=n) if n else t("rec_add_none", lang),
         callback_data=RecCb(set=rec.id, a="add"),
@@ -192,9 +192,8 @@ async def on_rec_button(
         return
     action = callback_data.a
     if action == "t":
-        if not await recsets.toggle(session, rec, callback_data.i):
-            await query.answer()
-            return
+        await recsets.toggle(session, rec, callback_data.i)
+        await query.answer()
     elif action == "v":
         track_id = await recsets.veto(session, rec, callback_data.i)
         if track_id is not None:
@@ -204,25 +203,21 @@ async def on_rec_button(
         skipped = await recsets.skipped_on_page(session, rec)
         if skipped:
             runtime.events.log(EventKind.rec_skipped, owner.id, set_id=rec.id, track_ids=skipped)
-        nxt = await _new_page(session, runtime, owner, rec.id, rec.playlist_id)
-        if nxt is None:
+        if await _new_page(session, runtime, owner, rec.id, rec.playlist_id) is None:
             await query.answer(t("rec_empty", lang), show_alert=True)
             return
         await query.answer()
-        rec = nxt
     elif action == "add":
-        await _add(query, session, runtime, owner, rec, lang, bot)
-        rec = await recsets.load(session, rec.id, owner.id) or rec
+        if not await _add(query, session, runtime, owner, rec, lang, bot):
+            return  # nothing was added: the page did not change
     else:
         await query.answer(t("stale_button", lang))
         return
-    if action == "t":
-        await query.answer()
-        rec = await recsets.load(session, rec.id, owner.id) or rec
-    elif action == "v":
-        rec = await recsets.load(session, rec.id, owner.id) or rec
-    body, markup = render(rec, lang, await _playlist_name(session, rec.playlist_id))
-    if query.message.html_text != body or action != "add":
+    fresh = await recsets.load(session, rec.id, owner.id)
+    if fresh is None:
+        return
+    body, markup = render(fresh, lang, await _playlist_name(session, fresh.playlist_id))
+    if body != query.message.html_text or markup != query.message.reply_markup:
         await query.message.edit_text(body, reply_markup=markup)
 
 
@@ -259,3 +254,4 @@ async def _add(
     for doc in outcome.documents:
         await bot.send_document(query.from_user.id, BufferedInputFile(doc.data, doc.filename))
     await bot.send_message(query.from_user.id, outcome.message(lang), disable_web_page_preview=True)
+    return True

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -96,12 +95,3 @@ def run_tys(
         stdin=subprocess.DEVNULL,
     )
 
-
-_update_base = [int(time.time() * 1000) % 1_000_000_000]
-
-
-def fresh_update_base() -> int:
-    """A first update_id no other fake in this run used: the bot de-duplicates update ids in
-    Redis per bot, as it must, and every fake bot here has the same id."""
-    _update_base[0] += 10_000_000
-    return _update_base[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.botproc import BotProcess, bot_env, fresh_update_base
+from tests.botproc import BotProcess, bot_env
 from tests.fakes.telegram import FakeTelegram
 
 OWNER = 5001
@@ -17,7 +17,7 @@ OWNER = 5001
 
 @pytest.fixture(scope="module")
 async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token="123456:TEST-token", first_update_id=fresh_update_base()) as fake:
+    async with FakeTelegram(token="123456:TEST-token") as fake:
         yield fake
 
 

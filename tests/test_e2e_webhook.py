@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.botproc import BotProcess, bot_env, free_port, fresh_update_base
+from tests.botproc import BotProcess, bot_env, free_port
 from tests.fakes.telegram import FakeTelegram
 
 SECRET = "s3cret-Token_42"
@@ -16,7 +16,7 @@ SECRET = "s3cret-Token_42"
 
 @pytest.fixture(scope="module")
 async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token="123456:TEST-token", first_update_id=fresh_update_base()) as fake:
+    async with FakeTelegram(token="123456:TEST-token") as fake:
         yield fake
 
 

@@ -35,6 +35,13 @@ import aiohttp
 from aiohttp import web
 
 JSON = dict[str, Any]
+
+_UPDATE_BASE = [int(time.time() * 1000) % 1_000_000_000]
+
+
+def _fresh_update_base() -> int:
+    _UPDATE_BASE[0] += 10_000_000
+    return _UPDATE_BASE[0]
 T = TypeVar("T")
 
 UPDATE_TYPES: tuple[str, ...] = (
@@ -597,7 +604,7 @@ class FakeTelegram:
         *,
         bot_username: str = "tune_your_shop_bot",
         bot_name: str = "Tune Your Shop",
-        first_update_id: int = 100_000,
+        first_update_id: int | None = None,
         webhook_timeout: float = 10.0,
     ) -> None:
         if not _TOKEN_RE.match(token):
@@ -620,7 +627,9 @@ class FakeTelegram:
         self._blocked: set[int] = set()
         self._messages: dict[tuple[int, int], _Record] = {}
         self._last_message_id: dict[int, int] = {}
-        self._next_update_id = first_update_id
+        # Unique per fake in a test run: the bot de-duplicates update ids per bot id in Redis,
+        # and every fake bot has the same id.
+        self._next_update_id = first_update_id or _fresh_update_base()
         self._queue: list[JSON] = []  # unconfirmed updates for getUpdates
         self._redeliveries: list[JSON] = []  # forced re-deliveries, ignore the offset
         self._allowed_updates: list[str] | None = None  # None: the default set
@@ -1452,8 +1461,13 @@ class FakeTelegram:
             content["caption"] = caption
         return await self._user_sends(user, content, None)
 
-    async def press(self, user_id: int, message: JSON | int, callback_data: str) -> str:
-        """The user presses an inline button of a bot message. -> the callback query id."""
+    async def press(
+        self, user_id: int, message: JSON | int, callback_data: str, *, stale_ok: bool = False
+    ) -> str:
+        """The user presses an inline button of a bot message. -> the callback query id.
+
+        stale_ok: the button may be from an older rendering of the message (a double tap that
+        lands after the bot already edited it, or a button from an old screen)."""
         chat = message["chat"]["id"] if isinstance(message, dict) else user_id
         message_id = message["message_id"] if isinstance(message, dict) else message
         rec = self._messages.get((chat, message_id))
@@ -1461,7 +1475,7 @@ class FakeTelegram:
             raise ValueError(f"no bot message {message_id} in chat {chat}")
         rows = rec.data.get("reply_markup", {}).get("inline_keyboard", [])
         datas = [b.get("callback_data") for row in rows for b in row]
-        if callback_data not in datas:
+        if callback_data not in datas and not stale_ok:
             raise ValueError(f"message {message_id} has no button {callback_data!r}; has {datas}")
         user = self._acting_user(user_id, None, None)
         query_id = str(10**18 + secrets.randbelow(9 * 10**18))
@@ -1607,7 +1621,7 @@ class FakeTelegram:
     async def wait_for(
         self,
         predicate: Callable[[ApiCall], bool],
-        timeout: float = 5,  # noqa: ASYNC109 - a test-facing deadline, like asyncio.wait_for
+        timeout: float = 5,
         *,
         include_pending: bool = False,
     ) -> ApiCall:
@@ -1623,7 +1637,7 @@ class FakeTelegram:
         self,
         chat_id: int,
         contains: str | None = None,
-        timeout: float = 5,  # noqa: ASYNC109
+        timeout: float = 5,
         *,
         newer_than: int = 0,
     ) -> JSON:
