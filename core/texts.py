@@ -193,7 +193,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ko": "위의 버튼으로 골라 주세요. 입력은 필요 없어요.",
     },
     "btn_recommend_now": {"en": "🎵 Songs for my shop", "ko": "🎵 매장에 맞는 곡 받기"},
-    "btn_screenshot": {"en": "📷 Send a playlist screenshot", "ko": "📷 플레이리스트 스크린샷 보내기"},
+    "btn_screenshot": {
+        "en": "📷 Send a playlist screenshot",
+        "ko": "📷 플레이리스트 스크린샷 보내기",
+    },
     "btn_spotify_playlists": {"en": "🎧 My Spotify playlists", "ko": "🎧 내 Spotify 플레이리스트"},
     "screenshot_hint": {
         "en": "Send me a screenshot of a playlist from any app (Melon, Genie, YouTube Music, "
@@ -202,7 +205,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "보내 주세요. 여러 장도 괜찮아요.",
     },
     # --- recommendations ---
-    "rec_title": {"en": "🎵 <b>Songs for your shop</b> · page {page}", "ko": "🎵 <b>매장 추천곡</b> · {page}쪽"},
+    "rec_title": {
+        "en": "🎵 <b>Songs for your shop</b> · page {page}",
+        "ko": "🎵 <b>매장 추천곡</b> · {page}쪽",
+    },
     "rec_based_on": {"en": "Based on “{name}”", "ko": "“{name}” 기준"},
     "rec_hint": {
         "en": "Tap songs to select them, 🚫 = not for my shop.",
@@ -227,8 +233,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "ko": "✅ 고른 {n}곡이에요. 링크로 Spotify에서 찾거나 파일을 음악 앱으로 가져오세요:",
     },
     "rec_added_spotify": {
-        "en": "✅ Added {n} songs to <a href=\"{url}\">{name}</a>.",
-        "ko": "✅ <a href=\"{url}\">{name}</a>에 {n}곡을 추가했어요.",
+        "en": '✅ Added {n} songs to <a href="{url}">{name}</a>.',
+        "ko": '✅ <a href="{url}">{name}</a>에 {n}곡을 추가했어요.',
     },
     "rec_added_skipped": {
         "en": "{n} were already in the playlist.",
