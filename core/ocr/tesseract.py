@@ -1,0 +1,208 @@
+"""Local OCR: Tesseract (Korean + English LSTM models from Debian's tesseract-ocr packages)
+through tesserocr, in two modes.
+
+- "boxes" (default): the detector finds text lines, each line is cropped from the full-size
+  page, made dark-on-light, scaled to the height Tesseract reads best and read as one line
+  (PSM 7) by one of two engines working in parallel threads (tesserocr releases the GIL).
+  This finds the small grey artist lines and dark-theme rows that page segmentation misses.
+- "page": Tesseract's own page segmentation (PSM 11, sparse text) on the whole page, kept as
+  a fallback and for the benchmark comparison.
+"""
+
+from __future__ import annotations
+
+import os
+
+# OpenMP inside Tesseract spins threads per call and is several times slower on 2 cores;
+# parallelism comes from our own engine pool instead. Set before tesserocr loads libtesseract.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+import queue
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from core.ocr import tuning
+from core.ocr.base import ProviderUnavailable, WordBox
+from core.ocr.detector import TextBox, get_detector
+from core.ocr.preprocess import dark_text_on_light, open_image, page_for_tesseract, to_grey
+
+TESSDATA_DIRS = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+)
+
+
+def tessdata_dir() -> str:
+    """Where kor/eng traineddata live. The tesserocr wheel bundles its own libtesseract but no
+    models, so the Debian models are found here (or through TESSDATA_PREFIX)."""
+    candidates = [os.environ.get("TESSDATA_PREFIX", ""), *TESSDATA_DIRS]
+    for folder in candidates:
+        if folder and all(
+            (Path(folder) / f"{lang}.traineddata").exists()
+            for lang in tuning.TESSERACT_LANGS.split("+")
+        ):
+            return folder
+    raise ProviderUnavailable(
+        "Tesseract models kor/eng not found: run scripts/system-deps.sh "
+        "(tesseract-ocr-kor, tesseract-ocr-eng)"
+    )
+
+
+class EnginePool:
+    """`size` Tesseract engines, each used by one thread at a time."""
+
+    def __init__(self, size: int, psm: int) -> None:
+        try:
+            import tesserocr
+        except ImportError as exc:  # pragma: no cover - dependency missing
+            raise ProviderUnavailable(f"tesserocr is not installed: {exc}") from None
+        self._tesserocr = tesserocr
+        path = tessdata_dir()
+        self._free: queue.Queue = queue.Queue()
+        for _ in range(size):
+            api = tesserocr.PyTessBaseAPI(
+                path=path, lang=tuning.TESSERACT_LANGS, psm=psm, oem=tesserocr.OEM.LSTM_ONLY
+            )
+            self._free.put(api)
+        self.size = size
+
+    @contextmanager
+    def engine(self) -> Iterator:
+        api = self._free.get()
+        try:
+            yield api
+        finally:
+            self._free.put(api)
+
+    def words(self, api, img: Image.Image) -> list[tuple[str, float, tuple[int, int, int, int]]]:
+        """(text, confidence 0..1, (x0, y0, x1, y1)) of every word in `img`."""
+        tess = self._tesserocr
+        api.SetImage(img)
+        api.SetSourceResolution(tuning.SOURCE_DPI)
+        api.Recognize()
+        out = []
+        it = api.GetIterator()
+        level = tess.RIL.WORD
+        if it is None:
+            return out
+        for word in tess.iterate_level(it, level):
+            try:
+                text = word.GetUTF8Text(level)
+            except RuntimeError:  # an empty word (tesserocr raises instead of returning "")
+                continue
+            if not text or not text.strip():
+                continue
+            box = word.BoundingBox(level)
+            if box is None:
+                continue
+            out.append((text.strip(), word.Confidence(level) / 100.0, box))
+        return out
+
+
+def vertical_room(boxes: list[TextBox]) -> list[tuple[int, int]]:
+    """For each box, how far up and down its crop may extend without entering another
+    box that shares its columns (the midpoint of the gap, or the box edge if they touch)."""
+    out = []
+    for b in boxes:
+        top, bottom = 0, 1 << 30
+        for o in boxes:
+            if o is b or o.x1 <= b.x0 or o.x0 >= b.x1:
+                continue
+            if o.y1 <= b.y0 + (b.y1 - b.y0) // 4 and o.y0 < b.y0:
+                top = max(top, min(b.y0, (o.y1 + b.y0) // 2))
+            elif o.y0 >= b.y1 - (b.y1 - b.y0) // 4 and o.y1 > b.y1:
+                bottom = min(bottom, max(b.y1, (o.y0 + b.y1) // 2))
+        out.append((top, bottom))
+    return out
+
+
+class TesseractProvider:
+    """Local OCR provider; thread-safe, models loaded once (construct it once per process)."""
+
+    def __init__(self, mode: str = "boxes", threads: int = tuning.OCR_THREADS) -> None:
+        if mode not in ("boxes", "page"):
+            raise ValueError(f"unknown tesseract mode {mode!r}")
+        self.mode = mode
+        self.name = "tesseract" if mode == "boxes" else "tesseract-page"
+        psm = 7 if mode == "boxes" else 11
+        self._pool = EnginePool(threads if mode == "boxes" else 1, psm)
+        self._threads = ThreadPoolExecutor(max_workers=self._pool.size, thread_name_prefix="tess")
+        self._detector = get_detector() if mode == "boxes" else None
+        self._lock = threading.Lock()
+
+    def read(self, data: bytes) -> list[WordBox]:
+        img = open_image(data)
+        if self.mode == "page":
+            return self._read_page(img)
+        return self.read_lines(img)
+
+    def read_lines(self, img: Image.Image) -> list[WordBox]:
+        assert self._detector is not None
+        rgb = np.asarray(img)
+        boxes = self._detector.detect(rgb)
+        grey = to_grey(img)
+        limits = vertical_room(boxes)
+        # Wide boxes first so both engines finish together.
+        order = sorted(range(len(boxes)), key=lambda i: -(boxes[i].x1 - boxes[i].x0))
+        results = self._threads.map(lambda i: self._read_box(grey, boxes[i], limits[i]), order)
+        words = [w for group in results for w in group]
+        words.sort(key=lambda w: (w.y0, w.x0))
+        return words
+
+    def _read_box(self, grey: np.ndarray, box: TextBox, room: tuple[int, int]) -> list[WordBox]:
+        h, w = grey.shape
+        bh = box.y1 - box.y0
+        pad = max(2, round(bh * tuning.LINE_PAD_FRACTION))
+        x0, x1 = max(0, box.x0 - pad), min(w, box.x1 + pad)
+        # Padding stops halfway to the next line: a title and its artist line are often only
+        # a few pixels apart, and a crop reaching into the other line makes Tesseract read
+        # both as one.
+        y0, y1 = max(0, box.y0 - pad, room[0]), min(h, box.y1 + pad, room[1])
+        crop = grey[y0:y1, x0:x1]
+        if crop.shape[0] < 4 or crop.shape[1] < 4:
+            return []
+        crop = dark_text_on_light(crop)
+        scale = tuning.LINE_HEIGHT_PX / max(1, bh)
+        pil = Image.fromarray(crop)
+        if abs(scale - 1) > 0.05:
+            pil = pil.resize(
+                (max(1, round(pil.width * scale)), max(1, round(pil.height * scale))),
+                Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.LANCZOS,
+            )
+        with self._pool.engine() as api:
+            found = self._pool.words(api, pil)
+        return [
+            WordBox(
+                text,
+                conf,
+                x0 + round(bx0 / scale),
+                y0 + round(by0 / scale),
+                x0 + round(bx1 / scale),
+                y0 + round(by1 / scale),
+            )
+            for text, conf, (bx0, by0, bx1, by1) in found
+        ]
+
+    def _read_page(self, img: Image.Image) -> list[WordBox]:
+        page, scale = page_for_tesseract(img)
+        with self._pool.engine() as api:
+            found = self._pool.words(api, Image.fromarray(page))
+        return [
+            WordBox(
+                text,
+                conf,
+                round(bx0 / scale),
+                round(by0 / scale),
+                round(bx1 / scale),
+                round(by1 / scale),
+            )
+            for text, conf, (bx0, by0, bx1, by1) in found
+        ]

@@ -1,0 +1,52 @@
+"""Every threshold and limit of the screenshot reader, in one place."""
+
+from __future__ import annotations
+
+# --- input limits (preprocess) ------------------------------------------------------------
+MAX_FILE_BYTES = 10 * 1024 * 1024
+# A phone screenshot is 2-4 MP and a long scroll capture about 15 MP; 40 MP leaves room
+# while refusing decompression bombs before any pixel is decoded.
+MAX_PIXELS = 40_000_000
+MIN_SIDE = 200  # smaller than this cannot hold a readable song list
+ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP")
+
+# --- detector -----------------------------------------------------------------------------
+# The detector sees the page scaled so its short side is this many pixels: phone text then
+# stays 12+ px high, and the network's cost stays about 0.3 s on 2 cores.
+DET_SHORT_SIDE = 640
+DET_MAX_LONG_SIDE = 2048
+DET_PIXEL_THRESHOLD = 0.3  # probability map binarisation (the model's usual value)
+DET_BOX_THRESHOLD = 0.5  # mean probability a box needs
+DET_UNCLIP = 1.6  # growth of the shrunk text kernels back to full glyph boxes
+DET_MIN_HEIGHT = 6  # px in the detector's scale
+
+# --- recognition --------------------------------------------------------------------------
+# Each line is scaled to this height before Tesseract reads it: its LSTM models are trained
+# on lines about 30-40 px tall, and larger crops only cost time.
+LINE_HEIGHT_PX = 48
+LINE_PAD_FRACTION = 0.2  # crop padding around a detected box, as a fraction of its height
+SOURCE_DPI = 300  # told to Tesseract so it does not guess a resolution from the crop
+TESSERACT_LANGS = "kor+eng"
+OCR_THREADS = 2  # one Tesseract engine per core
+# Page mode (no detector) upscales the page so phone text is at least this tall.
+PAGE_MIN_WIDTH = 1600
+
+# --- row parsing --------------------------------------------------------------------------
+MIN_WORD_CONFIDENCE = 0.35  # words below this are noise (icons read as letters)
+LINE_OVERLAP = 0.5  # vertical overlap (of the smaller box) that puts two words on one line
+SEGMENT_GAP = 1.5  # a horizontal gap wider than this many line heights splits a line
+# How far (in line heights) a row's left edge may sit left / right of the song column. Right
+# is generous because a badge before a title or artist ("19", "E") may or may not be read.
+COLUMN_LEFT_TOLERANCE = 0.5
+COLUMN_RIGHT_TOLERANCE = 2.0
+PAIR_GAP = 0.8  # an artist line starts within this many title heights below its title
+# The artist line is set smaller than its title, but OCR word boxes of Hangul are taller
+# than Latin x-height text, so only a clearly larger line is refused as an artist.
+ARTIST_MAX_HEIGHT_RATIO = 1.6
+# A gap wider than this many line heights inside an artist line is an unread "•" between
+# artist and album (a word space is about a quarter of the line height).
+ALBUM_GAP = 0.6
+MIN_ROWS = 1  # a picture with fewer rows is not a playlist
+
+# --- matching -----------------------------------------------------------------------------
+MATCH_MIN_SCORE = 0.6  # the product rule: fuzzy similarity >= 0.6 is the same song
