@@ -65,3 +65,8 @@ TASTE_HALF_LIFE_DAYS = 30.0
 REC_CANDIDATES = 200
 REC_PLAYLIST_BLEND = 0.5
 HNSW_EF_SEARCH = 100
+
+# Screenshot import: rows kept per import (several screenshots merged), shown in one message.
+SCREENSHOT_MAX_ROWS = 60
+# Largest screenshot accepted (bytes); Telegram itself lets bots download up to 20 MB.
+SCREENSHOT_MAX_BYTES = 10 * 1024 * 1024

@@ -246,6 +246,61 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "cmd_recommend": {"en": "Songs for my shop", "ko": "매장 추천곡"},
     "cmd_retune": {"en": "Retune my shop's taste", "ko": "매장 취향 다시 정하기"},
+    # --- screenshot import ---
+    "shot_reading": {"en": "📷 Reading your screenshot…", "ko": "📷 스크린샷을 읽고 있어요…"},
+    "shot_rows": {
+        "en": "<b>I read {n} songs</b> ({m} found in our catalog):",
+        "ko": "<b>{n}곡을 읽었어요</b> (그중 {m}곡을 찾았어요):",
+    },
+    "shot_not_found": {"en": "not found", "ko": "찾지 못함"},
+    "shot_help": {
+        "en": "Tap a number to remove that row. Send another screenshot to add more.",
+        "ko": "번호를 누르면 그 줄을 지워요. 스크린샷을 더 보내면 이어서 추가해요.",
+    },
+    "shot_btn_fix": {"en": "✏️ Fix a row", "ko": "✏️ 줄 고치기"},
+    "shot_btn_more": {"en": "📷 Add another screenshot", "ko": "📷 스크린샷 더 보내기"},
+    "shot_btn_use": {"en": "✅ Use this playlist", "ko": "✅ 이 플레이리스트 사용"},
+    "shot_fix_prompt": {
+        "en": "Type the row number, then “title - artist”, e.g. <code>3 Fly Me to the Moon - "
+        "Frank Sinatra</code>",
+        "ko": "줄 번호와 “제목 - 가수”를 입력하세요. 예: <code>3 밤편지 - 아이유</code>",
+    },
+    "shot_fix_format": {
+        "en": "I couldn't read that. Please type: number title - artist",
+        "ko": "이해하지 못했어요. “번호 제목 - 가수” 형식으로 입력해 주세요.",
+    },
+    "shot_fix_no_row": {"en": "There is no such row.", "ko": "그런 줄이 없어요."},
+    "shot_fix_too_long": {"en": "That is too long for one song.", "ko": "한 곡이라기엔 너무 길어요."},
+    "shot_fixed": {"en": "Row {n} updated.", "ko": "{n}번 줄을 고쳤어요."},
+    "shot_more_hint": {
+        "en": "Send the next screenshot — I'll add its songs to this list.",
+        "ko": "다음 스크린샷을 보내 주세요. 이 목록에 이어서 추가할게요.",
+    },
+    "shot_nothing_matched": {
+        "en": "None of these songs are in our catalog yet, so I can't use this playlist. "
+        "Fix a row, send another screenshot, or get songs from your taste with /recommend.",
+        "ko": "아직 카탈로그에 있는 곡이 없어 이 플레이리스트를 쓸 수 없어요. 줄을 고치거나 "
+        "다른 스크린샷을 보내거나, /recommend 로 취향에 맞는 곡을 받아 보세요.",
+    },
+    "shot_playlist_name": {"en": "Screenshot {date}", "ko": "스크린샷 {date}"},
+    "shot_no_rows": {
+        "en": "I couldn't find any song rows in that picture. Please send a screenshot of a "
+        "playlist (the list of songs, not the cover).",
+        "ko": "사진에서 곡 목록을 찾지 못했어요. 플레이리스트 화면(곡 목록)의 스크린샷을 보내 "
+        "주세요.",
+    },
+    "shot_too_big": {
+        "en": "That file is too large (max 10 MB). Please send a normal screenshot.",
+        "ko": "파일이 너무 커요 (최대 10MB). 일반 스크린샷을 보내 주세요.",
+    },
+    "shot_bad_image": {
+        "en": "I can't open that picture. Please send a PNG or JPEG screenshot.",
+        "ko": "이 사진을 열 수 없어요. PNG 나 JPEG 스크린샷을 보내 주세요.",
+    },
+    "shot_unavailable": {
+        "en": "Reading screenshots is not available right now. Please try again later.",
+        "ko": "지금은 스크린샷을 읽을 수 없어요. 나중에 다시 시도해 주세요.",
+    },
     "cmd_start": {"en": "Start / link Spotify", "ko": "시작 / Spotify 연결"},
     "cmd_help": {"en": "How it works", "ko": "사용 방법"},
     "cmd_lang": {"en": "Language", "ko": "언어"},

@@ -6,7 +6,7 @@ from aiogram import Router
 
 
 def all_routers() -> list[Router]:
-    from handlers import common, fallback, onboarding, recommend, spotify, start
+    from handlers import common, fallback, onboarding, recommend, screenshot, spotify, start
 
     # fallback must stay last: it catches whatever the others did not.
     return [
@@ -15,5 +15,6 @@ def all_routers() -> list[Router]:
         spotify.router,
         onboarding.router,
         recommend.router,
+        screenshot.router,
         fallback.router,
     ]
