@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, NoReturn
 
 from recommender.data import DataError
+
+# Must be set before torch (OpenMP) is first imported. With the default spin-waiting, a
+# 2-thread run on a 2-core machine that also hosts the bot/database slows down ~5x whenever
+# another process takes a core (measured: 10 s vs 2 s per lastfm epoch).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,7 +81,7 @@ def _format_table(rows: list[dict[str, Any]]) -> str:
 
 def evaluate_main(argv: list[str]) -> int:
     """``evaluate --data DIR [--models a,b] [--json] [--seed N] [--max-seconds S]``."""
-    from recommender.harness import MODELS
+    from recommender.constants import MODELS
 
     p = _Parser(
         prog="tys evaluate", description="Benchmark recommenders on DIR/{train,valid,test}.txt"

@@ -16,8 +16,6 @@ from recommender.lightgcn import LightGCN
 from recommender.scoring import HoldoutEvaluator
 from recommender.trainer import FitResult, TrainConfig, fit_bpr, seed_everything
 
-MODELS = ("lightgcn", "ease", "itemknn", "bprmf", "pop")
-
 # LightGCN settings were selected on the lastfm validation split: LightGCN++ scaling
 # (alpha=0.6, beta=-0.1, gamma=0.2, normalised layer inputs; Lee et al., RecSys 2024) with
 # Adam at lr 0.02 and 8192-pair batches reaches the paper-settings LightGCN's quality in a

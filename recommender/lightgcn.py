@@ -37,8 +37,8 @@ def _to_torch_csr(m: sp.csr_matrix) -> torch.Tensor:
 class _SpMM(torch.autograd.Function):
     """A @ X with a precomputed A^T for the backward pass.
 
-    Transposing a CSR tensor inside autograd on every batch is the slow part of the stock
-    path, and A is fixed, so both orientations are built once.
+    A is fixed, so both orientations are built once; forward + backward of one layer on
+    lastfm measured ~3x faster than ``torch.sparse.mm``'s own autograd (CSR or COO).
     """
 
     @staticmethod

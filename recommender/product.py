@@ -151,6 +151,12 @@ def train_embeddings(
     else:
         hard = None
 
+    def _left() -> float | None:
+        # Budget left for training; graph building and the final scoring come out of it too.
+        if time_limit is None:
+            return None
+        return max(0.0, 0.95 * time_limit - (time.perf_counter() - t0))
+
     def make(ui: np.ndarray, weight: np.ndarray | None) -> LightGCN:
         seed_everything(seed)
         return LightGCN(g.n_users, g.n_items, ui, weight, g.n_tags, g.it, **model_kw)
@@ -163,27 +169,32 @@ def train_embeddings(
         model = make(fit_ui, fit_w)
         ev = HoldoutEvaluator(g.n_items, val_ui, fit_ui)
         cfg = TrainConfig(
-            **trainer_kw, seed=seed, max_seconds=time_limit, progress=progress, desc="early-stop"
+            **trainer_kw, seed=seed, max_seconds=_left(), progress=progress, desc="early-stop"
         )
 
         def valid_fn(m: torch.nn.Module) -> float:
             return ev(lambda u: m.full_sort_predict(torch.from_numpy(u)).numpy())["recall@20"]
 
         fit = fit_bpr(model, fit_ui, g.n_items, cfg, valid_fn, hard)
-        metrics.update(valid_recall_at_20=fit.best_valid, stopped=fit.stopped)
+        metrics.update({"valid_recall@20": fit.best_valid, "stopped": fit.stopped})
         best_epoch = max(fit.best_epoch, 1)
         used = time.perf_counter() - t0
         # Refit on every edge for the selected number of epochs when the budget allows it.
         refit_s = fit.s_per_epoch * best_epoch * 1.2
-        if time_limit is None or used + refit_s < time_limit:
+        metrics["refit"] = False
+        if time_limit is None or used + refit_s < 0.95 * time_limit:
             full = make(g.ui, g.ui_weight)
             cfg_full = TrainConfig(
-                **{**trainer_kw, "epochs": best_epoch}, seed=seed, progress=progress, desc="refit"
+                **{**trainer_kw, "epochs": best_epoch},
+                seed=seed,
+                max_seconds=_left(),
+                progress=progress,
+                desc="refit",
             )
-            fit_bpr(full, g.ui, g.n_items, cfg_full, None, hard)
-            model, metrics["refit"] = full, True
-        else:
-            metrics["refit"] = False
+            refit = fit_bpr(full, g.ui, g.n_items, cfg_full, None, hard)
+            # A refit cut short by the time limit is under-trained: keep the validated model.
+            if refit.stopped != "time_limit":
+                model, metrics["refit"] = full, True
         metrics["epochs"] = best_epoch
     else:
         # Too few edges per user to validate: train a fixed, short schedule.
@@ -191,7 +202,7 @@ def train_embeddings(
         cfg = TrainConfig(
             **{**trainer_kw, "epochs": 50},
             seed=seed,
-            max_seconds=time_limit,
+            max_seconds=_left(),
             progress=progress,
             desc="train",
         )

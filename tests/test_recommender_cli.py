@@ -23,17 +23,10 @@ KEYS = {
     "params",
 }
 FAST = [
-    "--set",
-    "lightgcn.dim=8",
-    "--set",
-    "lightgcn.epochs=3",
-    "--set",
-    "bprmf.epochs=3",
-    "--set",
-    "lightgcn.batch_size=256",
-    "--set",
-    "bprmf.batch_size=256",
-    "--no-progress",
+    *("--set", "lightgcn.dim=8", "--set", "lightgcn.epochs=3", "--set", "bprmf.epochs=3"),
+    *("--set", "lightgcn.batch_size=256", "--set", "bprmf.batch_size=256"),
+    *("--set", "ease.lam=[10.0,100.0]", "--set", "itemknn.k=[5,20]"),
+    *("--threads", "1", "--no-progress"),
 ]
 
 

@@ -1,10 +1,13 @@
 """LightGCN / baselines on small planted-community graphs."""
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 import torch
 
 from recommender.baselines import BPRMF, EASE, ItemKNN, Popularity
+from recommender.data import to_csr
 from recommender.lightgcn import LightGCN, build_graph, normalize_graph
 from recommender.sampling import NegativeSampler
 from recommender.scoring import evaluate_scores_fn
@@ -21,10 +24,12 @@ def planted() -> dict[str, np.ndarray]:
     return {**data, "train": train, "valid": valid, "test": test}
 
 
-def _fit_lightgcn(train: np.ndarray, valid: np.ndarray, seed: int = 0, **kw) -> LightGCN:
+def _fit_lightgcn(
+    train: np.ndarray, valid: np.ndarray, seed: int = 0, epochs: int = 40, **kw
+) -> LightGCN:
     seed_everything(seed)
     model = LightGCN(N_USERS, N_ITEMS, train, dim=16, n_layers=2, **kw)
-    cfg = TrainConfig(epochs=40, batch_size=512, lr=0.02, patience=5, seed=seed, progress=False)
+    cfg = TrainConfig(epochs=epochs, batch_size=512, lr=0.02, patience=5, seed=seed, progress=False)
 
     def valid_fn(m: torch.nn.Module) -> float:
         return evaluate_scores_fn(_scores(m), N_ITEMS, valid, train)["recall@20"]
@@ -33,7 +38,7 @@ def _fit_lightgcn(train: np.ndarray, valid: np.ndarray, seed: int = 0, **kw) -> 
     return model
 
 
-def _scores(model: torch.nn.Module):
+def _scores(model: torch.nn.Module) -> Callable[[np.ndarray], np.ndarray]:
     return lambda users: model.full_sort_predict(torch.from_numpy(users)).numpy()
 
 
@@ -63,14 +68,12 @@ def test_lightgcn_beats_popularity(planted) -> None:
     seen = np.concatenate([train, valid])
     model = _fit_lightgcn(train, valid)
     lgcn = evaluate_scores_fn(_scores(model), N_ITEMS, test, seen)["recall@20"]
-    x = __import__("recommender.data", fromlist=["to_csr"]).to_csr(train, N_USERS, N_ITEMS)
+    x = to_csr(train, N_USERS, N_ITEMS)
     pop = evaluate_scores_fn(Popularity().fit(x).score, N_ITEMS, test, seen)["recall@20"]
     assert lgcn > pop + 0.1, (lgcn, pop)
 
 
 def test_baselines_beat_popularity(planted) -> None:
-    from recommender.data import to_csr
-
     train, test = planted["train"], planted["test"]
     seen = np.concatenate([train, planted["valid"]])
     x = to_csr(train, N_USERS, N_ITEMS)
@@ -87,9 +90,11 @@ def test_baselines_beat_popularity(planted) -> None:
 
 def test_same_seed_same_model(planted) -> None:
     train, valid = planted["train"], planted["valid"]
-    a = _fit_lightgcn(train, valid, seed=3).export()[1]
-    b = _fit_lightgcn(train, valid, seed=3).export()[1]
-    c = _fit_lightgcn(train, valid, seed=4).export()[1]
+    # LightGCN++ options on, so the asymmetric-normalisation path is covered too.
+    kw = {"epochs": 8, "alpha": 0.6, "beta": -0.1, "gamma": 0.2, "norm_emb": True}
+    a = _fit_lightgcn(train, valid, seed=3, **kw).export()[1]
+    b = _fit_lightgcn(train, valid, seed=3, **kw).export()[1]
+    c = _fit_lightgcn(train, valid, seed=4, **kw).export()[1]
     assert np.allclose(a, b, atol=1e-6)
     assert not np.allclose(a, c, atol=1e-3)
 
