@@ -22,6 +22,18 @@ REC_MAX_PER_ARTIST = 2
 SPOTIFY_ADD_BATCH = 100
 SPOTIFY_SEARCH_LIMIT = 10
 PLAYLISTS_PER_PAGE = 8
+# Playlist choice (core/playlists.py): how long a shown listing's button indexes stay valid.
+PLAYLIST_CACHE_TTL_S = 24 * 3600
+# Importing a chosen playlist while the owner waits: tracks matched between event-loop turns,
+# and Last.fm lookups for tracks new to the catalog (at ~5 requests/s, 30 tracks take 6-12 s;
+# the rest are added untagged rather than keeping the owner waiting minutes).
+PLAYLIST_MATCH_CHUNK = 50
+PLAYLIST_IMPORT_LASTFM_MAX = 30
+PLAYLIST_IMPORT_LASTFM_BUDGET_S = 20.0
+# Progress edits of one message: Telegram allows about 1 message per second per chat.
+PROGRESS_EDIT_INTERVAL_S = 1.5
+# Shop name typed in /settings (owners.shop_name holds 128; 64 fits a Telegram button).
+SHOP_NAME_MAX = 64
 
 # OAuth state lifetime.
 OAUTH_STATE_TTL_S = 600

@@ -304,10 +304,129 @@ TEXTS: dict[str, dict[str, str]] = {
     "cmd_start": {"en": "Start / link Spotify", "ko": "시작 / Spotify 연결"},
     "cmd_help": {"en": "How it works", "ko": "사용 방법"},
     "cmd_lang": {"en": "Language", "ko": "언어"},
+    # --- Spotify playlists (handlers/playlists.py) ---
+    "cmd_playlists": {"en": "My Spotify playlists", "ko": "내 Spotify 플레이리스트"},
+    "pl_need_link": {
+        "en": "Link Spotify first to choose one of your playlists — or send a screenshot of "
+        "any playlist instead.",
+        "ko": "플레이리스트를 고르려면 먼저 Spotify를 연결해 주세요. 아니면 아무 플레이리스트의 "
+        "스크린샷을 보내도 돼요.",
+    },
+    "pl_loading": {
+        "en": "Looking at your Spotify playlists…",
+        "ko": "Spotify 플레이리스트를 불러오는 중…",
+    },
+    "pl_list": {
+        "en": "🎧 <b>Your Spotify playlists</b> · page {page}\n"
+        "Choose the one that sounds most like your shop.",
+        "ko": "🎧 <b>내 Spotify 플레이리스트</b> · {page}쪽\n매장 분위기에 가장 가까운 것을 고르세요.",
+    },
+    "pl_list_empty": {
+        "en": "I found no playlists of your own (or collaborative ones) on Spotify. Create one "
+        "there, or send a screenshot of any playlist.",
+        "ko": "Spotify에 직접 만들었거나 공동 작업 중인 플레이리스트가 없어요. Spotify에서 하나 "
+        "만들거나, 아무 플레이리스트의 스크린샷을 보내 주세요.",
+    },
+    "pl_button": {"en": "{name} · {n} songs", "ko": "{name} · {n}곡"},
+    "pl_reading": {
+        "en": "📥 Reading “{name}”…",
+        "ko": "📥 “{name}” 읽는 중…",
+    },
+    "pl_matching": {
+        "en": "🔎 Reading {total} songs… {done}/{total} matched against our catalog",
+        "ko": "🔎 {total}곡 읽는 중… {done}/{total}곡 확인",
+    },
+    "pl_tagging": {
+        "en": "🏷 Looking up songs new to us… {done}/{total}",
+        "ko": "🏷 새로운 곡 정보 찾는 중… {done}/{total}",
+    },
+    "pl_summary": {
+        "en": "✅ “{name}”: {matched} of {total} songs matched our catalog.",
+        "ko": "✅ “{name}”: {total}곡 중 {matched}곡이 카탈로그와 일치해요.",
+    },
+    "pl_summary_added": {
+        "en": "{n} songs were new to us and are now in the catalog.",
+        "ko": "{n}곡은 새로 알게 되어 카탈로그에 추가했어요.",
+    },
+    "pl_summary_next": {
+        "en": "Here are songs that fit it 👇",
+        "ko": "여기에 어울리는 곡이에요 👇",
+    },
+    "pl_empty": {
+        "en": "“{name}” has no songs yet. Add a few on Spotify, or choose another playlist.",
+        "ko": "“{name}”에는 아직 곡이 없어요. Spotify에서 곡을 추가하거나 다른 플레이리스트를 "
+        "고르세요.",
+    },
+    "pl_busy": {
+        "en": "Still reading your playlist — one moment.",
+        "ko": "아직 플레이리스트를 읽고 있어요. 잠시만요.",
+    },
+    "btn_try_again": {"en": "🔄 Try again", "ko": "🔄 다시 시도"},
+    "btn_other_playlists": {"en": "‹ Other playlists", "ko": "‹ 다른 플레이리스트"},
+    # --- /settings (handlers/settings.py) ---
+    "cmd_settings": {"en": "Settings", "ko": "설정"},
+    "settings": {
+        "en": "⚙️ <b>Settings</b>\n"
+        "Language: {language}\n"
+        "Spotify: {spotify}\n"
+        "Explicit-content filter: {explicit}\n"
+        "Shop name: {shop}",
+        "ko": "⚙️ <b>설정</b>\n"
+        "언어: {language}\n"
+        "Spotify: {spotify}\n"
+        "19금 곡 거르기: {explicit}\n"
+        "매장 이름: {shop}",
+    },
+    "settings_spotify_linked": {"en": "linked as <b>{name}</b>", "ko": "<b>{name}</b> 계정 연결됨"},
+    "settings_spotify_none": {"en": "not linked", "ko": "연결 안 됨"},
+    "settings_spotify_expired": {
+        "en": "access expired — link again",
+        "ko": "접근 만료 — 다시 연결해 주세요",
+    },
+    "settings_on": {
+        "en": "on (explicit songs are never suggested)",
+        "ko": "켜짐 (19금 곡은 추천하지 않아요)",
+    },
+    "settings_off": {"en": "off", "ko": "꺼짐"},
+    "settings_shop_none": {"en": "not set", "ko": "없음"},
+    "btn_settings_explicit_on": {"en": "🔞 Explicit filter: on", "ko": "🔞 19금 거르기: 켜짐"},
+    "btn_settings_explicit_off": {"en": "🔞 Explicit filter: off", "ko": "🔞 19금 거르기: 꺼짐"},
+    "btn_settings_shop": {"en": "✏️ Set shop name", "ko": "✏️ 매장 이름 정하기"},
+    "btn_settings_unlink": {"en": "Unlink Spotify", "ko": "Spotify 연결 해제"},
+    "btn_cancel": {"en": "Cancel", "ko": "취소"},
+    "settings_shop_prompt": {
+        "en": "⚙️ Type your shop's name (up to {max} characters) and send it, or press Cancel.",
+        "ko": "⚙️ 매장 이름을 입력해 보내 주세요 (최대 {max}자). 그만두려면 취소를 누르세요.",
+    },
+    "shop_name_empty": {
+        "en": "The shop name can't be empty. Type it again, or press Cancel.",
+        "ko": "매장 이름이 비어 있어요. 다시 입력하거나 취소를 누르세요.",
+    },
+    "shop_name_too_long": {
+        "en": "That's {n} characters — a shop name can have at most {max}. Type a shorter one.",
+        "ko": "{n}자예요. 매장 이름은 최대 {max}자까지 돼요. 더 짧게 입력해 주세요.",
+    },
+    "shop_name_control": {
+        "en": "Please type the name on one line, without special invisible characters.",
+        "ko": "이름은 한 줄로, 보이지 않는 특수 문자 없이 입력해 주세요.",
+    },
+    "shop_name_not_text": {
+        "en": "Please type the shop name as text, or press Cancel.",
+        "ko": "매장 이름을 글자로 입력하거나 취소를 누르세요.",
+    },
 }
 
 # Commands shown in Telegram's menu (setMyCommands), in this order.
-MENU_COMMANDS = ("start", "recommend", "retune", "help", "lang")
+MENU_COMMANDS = (
+    "start",
+    "recommend",
+    "playlists",
+    "retune",
+    "settings",
+    "help",
+    "lang",
+    "unlink",
+)
 
 
 def normalize_lang(code: str | None, default: str = "en") -> str:
