@@ -238,6 +238,8 @@ DELEGATED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     "bench": {
         "lookup": ("core.catalog.bench", ("postgres",)),
         "ocr": ("core.ocr.bench", ("postgres",)),
+        "recommend": ("core.bench.recommend", ("postgres",)),
+        "ann": ("core.bench.ann", ("postgres",)),
     },
     "ocr": {"": ("core.ocr.cli", ("postgres",))},
 }

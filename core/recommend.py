@@ -176,6 +176,41 @@ async def playlist_centroid(session: AsyncSession, playlist_id: int) -> np.ndarr
     return None if row is None or row[0] is None else embeddings.as_array(row[0])
 
 
+# Nearest tracks to :q through the HNSW index, the owner's exclusions applied during the scan.
+CANDIDATE_SQL = """
+SELECT t.id, t.title, t.artist, t.norm_artist, t.embedding
+FROM tracks t
+WHERE t.embedding IS NOT NULL
+  AND NOT (t.id = ANY(:exclude))
+  AND (:explicit_ok OR NOT t.explicit)
+  AND NOT EXISTS (SELECT 1 FROM playlist_tracks pt
+                  WHERE pt.playlist_id = :pl AND pt.track_id = t.id)
+  AND NOT EXISTS (SELECT 1 FROM vetoes v WHERE v.owner_id = :o
+                  AND (v.track_id = t.id OR v.artist_norm = t.norm_artist))
+ORDER BY t.embedding <#> :q
+LIMIT :k
+"""
+
+
+def candidate_params(
+    owner_id: int,
+    q: np.ndarray,
+    playlist_id: int | None,
+    exclude: Sequence[int],
+    explicit_ok: bool,
+    k: int,
+) -> dict[str, object]:
+    """Bind values of CANDIDATE_SQL (shared with `tys bench recommend --explain`)."""
+    return {
+        "exclude": list(exclude),
+        "explicit_ok": explicit_ok,
+        "pl": playlist_id or -1,
+        "o": owner_id,
+        "q": q,
+        "k": k,
+    }
+
+
 async def recommend(
     session: AsyncSession,
     owner_id: int,
@@ -199,29 +234,8 @@ async def recommend(
     await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
     rows = (
         await session.execute(
-            text(
-                """
-                SELECT t.id, t.title, t.artist, t.norm_artist, t.embedding
-                FROM tracks t
-                WHERE t.embedding IS NOT NULL
-                  AND NOT (t.id = ANY(:exclude))
-                  AND (:explicit_ok OR NOT t.explicit)
-                  AND NOT EXISTS (SELECT 1 FROM playlist_tracks pt
-                                  WHERE pt.playlist_id = :pl AND pt.track_id = t.id)
-                  AND NOT EXISTS (SELECT 1 FROM vetoes v WHERE v.owner_id = :o
-                                  AND (v.track_id = t.id OR v.artist_norm = t.norm_artist))
-                ORDER BY t.embedding <#> :q
-                LIMIT :k
-                """
-            ),
-            {
-                "exclude": list(exclude),
-                "explicit_ok": explicit_ok,
-                "pl": playlist_id or -1,
-                "o": owner_id,
-                "q": q,
-                "k": REC_CANDIDATES,
-            },
+            text(CANDIDATE_SQL),
+            candidate_params(owner_id, q, playlist_id, exclude, explicit_ok, REC_CANDIDATES),
         )
     ).all()
     if not rows:
