@@ -89,6 +89,25 @@ class Settings(BaseSettings):
     throttle_rate: int = Field(20, ge=1)
     throttle_window_s: float = Field(2.0, gt=0)
 
+    # Scheduler (scheduler/): crontab schedules in SCHEDULER_TIMEZONE. It runs inside `tys run`
+    # unless SCHEDULER_EMBEDDED=false (then only the `tys scheduler` process runs jobs); the
+    # PostgreSQL advisory lock keeps replicas from running one job twice either way.
+    scheduler_embedded: bool = True
+    scheduler_timezone: str = "Asia/Seoul"
+    schedule_retrain: str = "0 3 * * *"
+    schedule_owner_refresh: str = "*/15 * * * *"
+    schedule_backfill: str = "20 * * * *"
+    schedule_housekeeping: str = "40 4 * * *"
+    # A run missed by up to this long (downtime, a busy loop) still runs, once.
+    scheduler_misfire_grace_s: int = Field(6 * 3600, ge=1)
+    # Retraining: wall-clock limit of the training child, and the quality gate: the new model
+    # is promoted when recall@20 >= old * (1 - tolerance) on the same held-out interactions
+    # (a negative tolerance demands an improvement).
+    retrain_time_limit_s: float = Field(1800.0, gt=0)
+    retrain_gate_tolerance: float = Field(0.02, ge=-10.0, le=1.0)
+    # Metadata backfill: tracks looked at per run (rate limits are the clients' own).
+    backfill_batch: int = Field(200, ge=1)
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_admins(cls, value: object) -> object:

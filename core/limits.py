@@ -82,3 +82,8 @@ HNSW_EF_SEARCH = 100
 SCREENSHOT_MAX_ROWS = 60
 # Largest screenshot accepted (bytes); Telegram itself lets bots download up to 20 MB.
 SCREENSHOT_MAX_BYTES = 10 * 1024 * 1024
+
+# Housekeeping (scheduler): what is kept, and for how long.
+OAUTH_STATE_RETENTION_S = 3600  # expired OAuth states are deleted after this
+RECOMMENDATION_SET_RETENTION_DAYS = 90  # the event log keeps the history for stats
+CANDIDATE_CACHE_PATTERN = "tys:cand:*"
