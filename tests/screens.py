@@ -77,12 +77,24 @@ class Row:
     truncated: bool
 
 
+@dataclass(frozen=True)
+class TextBox:
+    """A drawn word and its box in image pixels."""
+
+    text: str
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+
 @dataclass
 class Screen:
     image: Image.Image
     rows: list[Row]
     style: str
     theme: str
+    words: list[TextBox] = field(default_factory=list)
 
     def png(self) -> bytes:
         return to_png(self.image)
@@ -360,6 +372,26 @@ class _Painter:
         self.rng = rng
         self.img = Image.new("RGB", (style.width, style.height), self.p.bg)
         self.d = ImageDraw.Draw(self.img)
+        self.words: list[TextBox] = []
+
+    def say(
+        self,
+        xy: tuple[float, float],
+        text: str,
+        fill: str,
+        font: ImageFont.FreeTypeFont,
+        anchor: str = "la",
+    ) -> None:
+        """Draws text and records each word's box (what a perfect OCR engine would return)."""
+        self.d.text(xy, text, fill=fill, font=font, anchor=anchor)
+        left, top, _, bottom = self.d.textbbox(xy, text, font=font, anchor=anchor)
+        start = 0
+        for word in text.split(" "):
+            if word:
+                x0 = left + self.d.textlength(text[:start], font=font)
+                x1 = x0 + self.d.textlength(word, font=font)
+                self.words.append(TextBox(word, round(x0), top, round(x1), bottom))
+            start += len(word) + 1
 
     def px(self, dp: float) -> int:
         return round(dp * self.s.scale)
@@ -386,7 +418,7 @@ class _Painter:
         h = self.px(28 if s.android else 44)
         fnt = self.f(13 if s.android else 15, bold=not s.android)
         clock = self.rng.choice(["9:41", "12:30", "18:07", "오후 3:24" if s.android else "21:15"])
-        d.text((self.px(18), h // 2), clock, fill=self.p.title, font=fnt, anchor="lm")
+        self.say((self.px(18), h // 2), clock, fill=self.p.title, font=fnt, anchor="lm")
         x = s.width - self.px(18)
         pct = f"{self.rng.randint(12, 99)}%"
         # Battery body, then its percentage to the left, then signal bars.
@@ -398,10 +430,10 @@ class _Painter:
             (x - bw + 3, h // 2 - bh // 2 + 3, x - bw // 3, h // 2 + bh // 2 - 3), fill=self.p.title
         )
         x -= bw + self.px(4)
-        d.text((x, h // 2), pct, fill=self.p.title, font=self.f(12), anchor="rm")
+        self.say((x, h // 2), pct, fill=self.p.title, font=self.f(12), anchor="rm")
         x -= self.text_w(pct, self.f(12)) + self.px(8)
         if self.rng.random() < 0.5:
-            d.text((x, h // 2), "LTE", fill=self.p.title, font=self.f(11, True), anchor="rm")
+            self.say((x, h // 2), "LTE", fill=self.p.title, font=self.f(11, True), anchor="rm")
             x -= self.text_w("LTE", self.f(11, True)) + self.px(6)
         for i in range(4):
             bx = x - (3 - i) * self.px(5)
@@ -434,7 +466,7 @@ class _Painter:
         for text, size, bold in s.header:
             fnt = self.f(size, bold)
             color = self.p.title if bold else self.p.sub
-            d.text((self.px(s.margin), y), text, fill=color, font=fnt, anchor="lt")
+            self.say((self.px(s.margin), y), text, fill=color, font=fnt, anchor="lt")
             y += round(fnt.size * 1.45)
         if s.buttons:
             y += self.px(8)
@@ -459,7 +491,7 @@ class _Painter:
                     ],
                     fill="#000000" if i == 0 else self.p.title,
                 )
-                d.text(
+                self.say(
                     (x + self.px(30), y + self.px(18)),
                     label,
                     fill="#000000" if i == 0 else self.p.title,
@@ -484,7 +516,7 @@ class _Painter:
                 cy = top + self.px(20)
                 color = self.p.title if i == 0 else self.p.sub
                 d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=color, width=self.px(2))
-                d.text((cx, top + self.px(42)), label, fill=color, font=fnt, anchor="mm")
+                self.say((cx, top + self.px(42)), label, fill=color, font=fnt, anchor="mm")
         return top
 
     def mini_player(self, bottom: int, song: Song) -> int:
@@ -498,7 +530,7 @@ class _Painter:
         c = self.px(40)
         self.cover((self.px(16), top + (h - c) // 2), c, 2)
         x = self.px(16) + c + self.px(10)
-        d.text(
+        self.say(
             (x, top + h // 2),
             f"{song.title} • {song.artist}",
             fill=self.p.title,
@@ -543,7 +575,7 @@ class _Painter:
         w = self.text_w(label, fnt) + self.px(6)
         h = fnt.size + self.px(2)
         self.d.rounded_rectangle((x, cy - h / 2, x + w, cy + h / 2), radius=self.px(2), fill=color)
-        self.d.text((x + w / 2, cy), label, fill=self.p.bg, font=fnt, anchor="mm")
+        self.say((x + w / 2, cy), label, fill=self.p.bg, font=fnt, anchor="mm")
         return w
 
     def right_side(self, top: int, h: int, song: Song) -> int:
@@ -589,11 +621,11 @@ class _Painter:
                     radius=self.px(2),
                     outline=self.p.sub,
                 )
-                d.text((x - w / 2, cy), "MV", fill=self.p.sub, font=fnt, anchor="mm")
+                self.say((x - w / 2, cy), "MV", fill=self.p.sub, font=fnt, anchor="mm")
                 x -= round(w) + self.px(14)
             elif item == "duration":
                 fnt = self.f(13)
-                d.text((x, cy), song.duration, fill=self.p.sub, font=fnt, anchor="rm")
+                self.say((x, cy), song.duration, fill=self.p.sub, font=fnt, anchor="rm")
                 x -= round(self.text_w(song.duration, fnt)) + self.px(16)
         return x - self.px(10)
 
@@ -611,7 +643,7 @@ class _Painter:
         if s.rank:
             rank_font = self.f(16, True)
             rank_cy = cy - self.px(7) if s.rank_change else cy
-            d.text(
+            self.say(
                 (x + self.px(s.rank_w) // 2, rank_cy),
                 str(index),
                 fill=self.p.title,
@@ -623,7 +655,7 @@ class _Painter:
                 color = {"▲": "#e8382f", "▼": "#3d6fe8", "N": self.p.accent}.get(
                     change[0], self.p.sub
                 )
-                d.text(
+                self.say(
                     (x + self.px(s.rank_w) // 2, cy + self.px(11)),
                     change,
                     fill=color,
@@ -649,14 +681,14 @@ class _Painter:
             bf = self.f(9.5, True)
             r = self.px(8)
             d.ellipse((tx, ty - r, tx + 2 * r, ty + r), fill="#e8382f")
-            d.text((tx + r, ty), "19", fill="#ffffff", font=bf, anchor="mm")
+            self.say((tx + r, ty), "19", fill="#ffffff", font=bf, anchor="mm")
             tx += 2 * r + self.px(5)
             avail = right - tx
         e_w = 0.0
         if song.explicit and s.explicit == "title_after":
             e_w = self.px(18)
         shown_title, cut = self.fit(song.title, tf, avail - e_w)
-        d.text(
+        self.say(
             (tx, ty),
             shown_title + (ELLIPSIS if cut else ""),
             fill=self.p.title,
@@ -674,7 +706,7 @@ class _Painter:
         if s.second == "artist_album" and song.album:
             second = f"{song.artist}{s.album_sep}{song.album}"
         shown_second, cut2 = self.fit(second, sf, right - sx)
-        d.text(
+        self.say(
             (sx, sy),
             shown_second + (ELLIPSIS if cut2 else ""),
             fill=self.p.sub,
@@ -717,7 +749,7 @@ def render(
             break
         rows.append(p.row(y, i + 1, song))
         y += h
-    return Screen(p.img, rows, style, theme)
+    return Screen(p.img, rows, style, theme, p.words)
 
 
 def to_png(img: Image.Image) -> bytes:
@@ -807,9 +839,3 @@ def decorate(
         )
         for t, a in songs
     ]
-
-
-@dataclass
-class CatalogSample:
-    songs: list[Song] = field(default_factory=list)
-    in_catalog: set[tuple[str, str]] = field(default_factory=set)

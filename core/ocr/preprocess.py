@@ -59,6 +59,12 @@ def open_image(data: bytes) -> Image.Image:
             raise CorruptImage(f"image data is damaged: {exc}") from None
 
 
+def image_format(data: bytes) -> str:
+    """'PNG' | 'JPEG' | 'WEBP' of bytes `open_image` accepted (read from the header only)."""
+    with Image.open(io.BytesIO(data)) as img:
+        return (img.format or "PNG").upper()
+
+
 def to_grey(img: Image.Image) -> np.ndarray:
     """uint8 luminance."""
     return np.asarray(img.convert("L"))

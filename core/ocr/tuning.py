@@ -47,6 +47,5 @@ ARTIST_MAX_HEIGHT_RATIO = 1.6
 # artist and album (a word space is about a quarter of the line height).
 ALBUM_GAP = 0.6
 MIN_ROWS = 1  # a picture with fewer rows is not a playlist
-
-# --- matching -----------------------------------------------------------------------------
-MATCH_MIN_SCORE = 0.6  # the product rule: fuzzy similarity >= 0.6 is the same song
+MIN_ROWS_WITHOUT_ARTIST = 3  # ... and one with no artist line anywhere needs this many
+# Matching thresholds belong to the one catalog matcher (core.limits, MATCH_*).
