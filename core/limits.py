@@ -87,3 +87,37 @@ SCREENSHOT_MAX_BYTES = 10 * 1024 * 1024
 OAUTH_STATE_RETENTION_S = 3600  # expired OAuth states are deleted after this
 RECOMMENDATION_SET_RETENTION_DAYS = 90  # the event log keeps the history for stats
 CANDIDATE_CACHE_PATTERN = "tys:cand:*"
+
+# Daypart pushes (core.dayparts, scheduler.dayparts): at most this many dayparts per shop, each
+# at least this long, a push of this many tracks, sent at most this late after the daypart
+# started (the bot was down at the start), and tracks pushed in the last days not pushed again.
+DAYPARTS_MAX = 4
+DAYPART_MIN_MINUTES = 60
+DAYPART_PUSH_TRACKS = 5
+DAYPART_PUSH_MAX_LATE_MIN = 60
+DAYPART_FRESH_DAYS = 14
+# Weight of the daypart's tag centroid against the owner's taste in the push query (0..1), and
+# the score bonus of a candidate carrying one of the daypart's tags.
+DAYPART_TAG_BLEND = 0.5
+DAYPART_TAG_BONUS = 0.1
+# Pushes prepared and sent concurrently in one run (the send queue still enforces the limits).
+DAYPART_PUSH_CONCURRENCY = 20
+
+# Telegram sending limits (scheduler.sendqueue): about 30 messages/s overall and 1/s per chat.
+SEND_RATE_PER_S = 30.0
+SEND_BURST = 30
+SEND_CHAT_INTERVAL_S = 1.0
+# 429 retry_after is honoured up to this long per wait, this many times; beyond that the message
+# is dropped as "failed" (the next push is tomorrow anyway).
+SEND_MAX_RETRY_AFTER_S = 60.0
+SEND_MAX_RETRIES = 3
+
+# /taste picture: catalog tracks drawn in grey, tag clusters labelled, image width in pixels.
+TASTE_SAMPLE_TRACKS = 1500
+TASTE_LABEL_TAGS = 8
+TASTE_IMAGE_PX = 1080
+
+# Housekeeping (scheduler): what is kept, and for how long.
+OAUTH_STATE_RETENTION_S = 3600  # expired OAuth states are deleted after this
+RECOMMENDATION_SET_RETENTION_DAYS = 90  # the event log keeps the history for stats
+CANDIDATE_CACHE_PATTERN = "tys:cand:*"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pgvector.sqlalchemy import Vector
@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -324,3 +325,72 @@ class RecommendationItem(Base):
     selected: Mapped[bool] = mapped_column(Boolean, default=False)
     added_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     vetoed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+class ShopHours(Base):
+    """Opening hours for daypart pushes (minutes after local midnight, in owners.timezone).
+    close < open means the shop closes after midnight (a bar open 18:00-02:00)."""
+
+    __tablename__ = "shop_hours"
+
+    owner_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True
+    )
+    open_minute: Mapped[int] = mapped_column(SmallInteger)
+    close_minute: Mapped[int] = mapped_column(SmallInteger)
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _now()
+
+    __table_args__ = (
+        CheckConstraint(
+            "open_minute BETWEEN 0 AND 1439 AND close_minute BETWEEN 0 AND 1439 "
+            "AND open_minute <> close_minute",
+            name="shop_hours_range",
+        ),
+    )
+
+
+class Daypart(Base):
+    """A part of the shop's day with its mood: a push of fresh songs at `start_minute`.
+    `slot` (0..3) is stable while the daypart exists, so a push record keeps meaning the same
+    daypart after the owner edits another one."""
+
+    __tablename__ = "dayparts"
+
+    owner_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True
+    )
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    start_minute: Mapped[int] = mapped_column(SmallInteger)
+    mood: Mapped[str] = mapped_column(String(24))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list)
+
+    __table_args__ = (
+        CheckConstraint("slot BETWEEN 0 AND 3", name="daypart_slot"),
+        CheckConstraint("start_minute BETWEEN 0 AND 1439", name="daypart_start"),
+    )
+
+
+class DaypartPush(Base):
+    """One push per (owner, daypart slot, local date): the unique key is what makes a second
+    run, a second replica or a restart unable to send the same daypart twice in a day."""
+
+    __tablename__ = "daypart_pushes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("owners.id", ondelete="CASCADE"))
+    slot: Mapped[int] = mapped_column(SmallInteger)
+    local_date: Mapped[date] = mapped_column(Date)
+    # claimed | sent | empty | blocked | failed
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    set_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommendation_sets.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _now()
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("owner_id", "slot", "local_date", name="uq_daypart_push"),
+        CheckConstraint(
+            "status IN ('claimed','sent','empty','blocked','failed')", name="daypart_push_status"
+        ),
+    )

@@ -43,7 +43,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.catalog.matching import get_matcher
+from core.catalog.matching import CatalogMatcher, get_matcher
 from core.catalog.tags import map_tags
 from core.lastfm import LastfmAuthError, LastfmError, LastfmNotFound, LastfmUnavailable
 from core.limits import (
@@ -336,10 +336,12 @@ async def import_playlist(
     *,
     lastfm: TagSource | None = None,
     progress: Progress | None = None,
+    matcher: CatalogMatcher | None = None,
 ) -> ImportResult:
     """Read, match and store one Spotify playlist as the owner's reference (module docstring).
 
     Writes go into `session` (not committed here); raises core.spotify errors before writing.
+    `matcher` defaults to the process-wide one (tests pass their own).
     """
     report = progress or _noop
     await report("reading", 0, choice.total)
@@ -348,7 +350,7 @@ async def import_playlist(
     if not tracks:
         return ImportResult(None, 0, 0, 0, 0)
     await report("matching", 0, total)
-    matcher = await get_matcher(session)
+    matcher = matcher or await get_matcher(session)
     catalog_ids: dict[str, int] = {}
     exact: list[tuple[int, SpotifyTrack]] = []
     new: list[_NewTrack] = []
@@ -402,12 +404,14 @@ async def import_playlist(
     )
 
 
-async def publish(session: AsyncSession, result: ImportResult) -> None:
+async def publish(
+    session: AsyncSession, result: ImportResult, matcher: CatalogMatcher | None = None
+) -> None:
     """After the import is committed: the process-wide matcher learns the new tracks at once,
     so the next playlist or screenshot finds them (called only after commit, so a rolled-back
     import never leaves ghost tracks in the index)."""
     if result.new_tracks:
-        matcher = await get_matcher(session)
+        matcher = matcher or await get_matcher(session)
         for track_id, title, artist in result.new_tracks:
             matcher.add(track_id, title, artist)
 

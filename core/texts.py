@@ -166,6 +166,75 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I didn't get that. Use the buttons, or /help to see what I can do.",
         "ko": "잘 이해하지 못했어요. 버튼을 누르거나 /help 로 할 수 있는 일을 확인하세요.",
     },
+    # --- admin (only for ADMIN_IDS; never in the public menu) ---
+    "cmd_stats": {"en": "Usage statistics", "ko": "이용 통계"},
+    "cmd_retrain": {"en": "Retrain the model now", "ko": "지금 모델 재학습"},
+    "cmd_model": {"en": "Model in service", "ko": "서비스 중인 모델"},
+    "cmd_health": {"en": "Service health", "ko": "서비스 상태"},
+    "cmd_jobs": {"en": "Scheduled jobs", "ko": "예약 작업"},
+    "adm_stats": {
+        "en": "<b>Usage</b>\nOwners {owners} (new in 7 days {new_7d}, active in 7 days "
+        "{active_7d})\nOnboarding completed {onboarded} ({onb_rate})\nSpotify linked {linked}"
+        "\nScreenshot imports {imports}\n<b>Last 14 days</b>: shown {shown}, added {added} "
+        "(add rate {add_rate}), vetoed {vetoed}\n<pre>{table}</pre>",
+        "ko": "<b>이용 현황</b>\n사장님 {owners}명 (7일간 신규 {new_7d}, 7일간 활동 {active_7d})"
+        "\n온보딩 완료 {onboarded} ({onb_rate})\nSpotify 연결 {linked}\n스크린샷 가져오기 "
+        "{imports}\n<b>최근 14일</b>: 추천 {shown}, 추가 {added} (추가율 {add_rate}), 제외 "
+        "{vetoed}\n<pre>{table}</pre>",
+    },
+    "adm_stats_header": {
+        "en": "day    new  actv picks  shown added veto imp",
+        "ko": "날짜  신규  활동  선택   추천  추가 제외 가져",
+    },
+    "adm_stats_events_down": {
+        "en": "⚠️ The event log did not answer: activity figures are missing.",
+        "ko": "⚠️ 이벤트 로그가 응답하지 않아 활동 수치가 빠져 있어요.",
+    },
+    "adm_retrain_busy": {
+        "en": "A retrain is already running (started elsewhere). See /jobs.",
+        "ko": "재학습이 이미 진행 중이에요. /jobs 에서 확인하세요.",
+    },
+    "adm_retrain_progress": {
+        "en": "🧠 Retraining… <b>{phase}</b> {detail} ({elapsed} s)",
+        "ko": "🧠 재학습 중… <b>{phase}</b> {detail} ({elapsed}초)",
+    },
+    "adm_retrain_done": {
+        "en": "🧠 Retrain <b>{status}</b>: {reason}\nVersion {version} (was {old_version})\n"
+        "recall@20 {old_recall} → {new_recall}\nndcg@20 {old_ndcg} → {new_ndcg}\n"
+        "Data: {owners} owners, {edges} edges, {holdout} held out\n"
+        "{wall} s (training {train} s, peak memory {rss} MB)",
+        "ko": "🧠 재학습 <b>{status}</b>: {reason}\n버전 {version} (이전 {old_version})\n"
+        "recall@20 {old_recall} → {new_recall}\nndcg@20 {old_ndcg} → {new_ndcg}\n"
+        "데이터: 사장님 {owners}명, 연결 {edges}개, 평가용 {holdout}개\n"
+        "{wall}초 (학습 {train}초, 최대 메모리 {rss} MB)",
+    },
+    "adm_retrain_error": {
+        "en": "🧠 Retrain failed; the model in service is unchanged.\n{error}",
+        "ko": "🧠 재학습이 실패했어요. 서비스 중인 모델은 그대로예요.\n{error}",
+    },
+    "adm_model": {
+        "en": "<b>Model in service</b>: version {id} ({kind})\nTrained {trained_at}, promoted "
+        "{promoted_at}\nData: {n_users} owners, {n_items} tracks, {n_interactions} "
+        "interactions\nrecall@20 {recall}, ndcg@20 {ndcg}\n{note}",
+        "ko": "<b>서비스 중인 모델</b>: 버전 {id} ({kind})\n학습 {trained_at}, 적용 "
+        "{promoted_at}\n데이터: 사장님 {n_users}명, 곡 {n_items}개, 상호작용 "
+        "{n_interactions}개\nrecall@20 {recall}, ndcg@20 {ndcg}\n{note}",
+    },
+    "adm_model_none": {"en": "No model is in service.", "ko": "서비스 중인 모델이 없어요."},
+    "adm_model_versions": {"en": "<b>Earlier versions</b>", "ko": "<b>이전 버전</b>"},
+    "btn_rollback": {"en": "↩ Serve version {v}", "ko": "↩ 버전 {v} 적용"},
+    "adm_rollback_done": {
+        "en": "↩ Version {v} is serving again.",
+        "ko": "↩ 버전 {v}을(를) 다시 적용했어요.",
+    },
+    "adm_rollback_failed": {"en": "Rollback refused: {error}", "ko": "되돌리기 거부: {error}"},
+    "adm_health": {
+        "en": "<b>Health</b>\n{stores}\n<b>External APIs</b>\n{apis}\n<b>Scheduler</b> "
+        "({where})\n{jobs}\n<b>This process</b>: pid {pid}, torch {torch}",
+        "ko": "<b>상태</b>\n{stores}\n<b>외부 API</b>\n{apis}\n<b>스케줄러</b> ({where})\n"
+        "{jobs}\n<b>이 프로세스</b>: pid {pid}, torch {torch}",
+    },
+    "adm_jobs": {"en": "<b>Jobs</b> ({where})\n{jobs}", "ko": "<b>작업</b> ({where})\n{jobs}"},
     # --- onboarding ---
     "onb_tags": {
         "en": "<b>What does your shop feel like?</b>\nPick a few moods, styles and settings, "
@@ -301,6 +370,141 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Reading screenshots is not available right now. Please try again later.",
         "ko": "지금은 스크린샷을 읽을 수 없어요. 나중에 다시 시도해 주세요.",
     },
+    # --- dayparts (handlers/dayparts.py, scheduler/dayparts.py) ---
+    "cmd_dayparts": {"en": "Songs for each part of the day", "ko": "시간대별 추천곡"},
+    "dp_title": {"en": "🕰 <b>Daypart songs</b>", "ko": "🕰 <b>시간대별 추천곡</b>"},
+    "dp_intro": {
+        "en": "When each part of your day starts, I send 5 fresh songs for its mood — "
+        "one tap adds them.",
+        "ko": "하루의 각 시간대가 시작될 때 그 분위기에 맞는 새 곡 5개를 보내 드려요. "
+        "한 번 눌러 추가하세요.",
+    },
+    "dp_empty": {
+        "en": "Not set up yet. Pick a preset for your kind of shop, or set your opening hours "
+        "first.",
+        "ko": "아직 설정하지 않았어요. 매장 종류에 맞는 기본 설정을 고르거나 영업시간부터 "
+        "정해 주세요.",
+    },
+    "dp_hours": {
+        "en": "Open {open}–{close} ({tz})",
+        "ko": "영업시간 {open}–{close} ({tz})",
+    },
+    "dp_no_parts": {
+        "en": "No dayparts yet — add one.",
+        "ko": "아직 시간대가 없어요. 추가해 주세요.",
+    },
+    "dp_status_on": {"en": "▶️ Pushes are on.", "ko": "▶️ 알림이 켜져 있어요."},
+    "dp_status_paused": {
+        "en": "⏸ Paused — no songs are sent until you resume.",
+        "ko": "⏸ 일시 중지됨 — 다시 켤 때까지 곡을 보내지 않아요.",
+    },
+    "dp_btn_add": {"en": "➕ Add a daypart", "ko": "➕ 시간대 추가"},
+    "dp_btn_presets": {"en": "🏪 Presets", "ko": "🏪 기본 설정"},
+    "dp_btn_hours": {"en": "🕘 Opening hours", "ko": "🕘 영업시간"},
+    "dp_btn_pause": {"en": "⏸ Pause daypart songs", "ko": "⏸ 시간대별 추천 멈추기"},
+    "dp_btn_resume": {"en": "▶️ Resume daypart songs", "ko": "▶️ 시간대별 추천 다시 켜기"},
+    "dp_btn_back": {"en": "‹ Back", "ko": "‹ 뒤로"},
+    "dp_btn_time": {"en": "🕐 Change time", "ko": "🕐 시간 바꾸기"},
+    "dp_btn_mood": {"en": "🎨 Change mood", "ko": "🎨 분위기 바꾸기"},
+    "dp_btn_delete": {"en": "🗑 Remove", "ko": "🗑 삭제"},
+    "dp_pick_preset": {
+        "en": "Which is closest to your shop? You can change everything afterwards.",
+        "ko": "어느 쪽이 매장과 가장 비슷한가요? 나중에 모두 바꿀 수 있어요.",
+    },
+    "dp_pick_open": {"en": "When do you <b>open</b>?", "ko": "몇 시에 <b>문을 여나요</b>?"},
+    "dp_pick_close": {
+        "en": "Open at {open}. When do you <b>close</b>?",
+        "ko": "{open}에 열어요. 몇 시에 <b>문을 닫나요</b>?",
+    },
+    "dp_pick_mood": {"en": "Which mood for this part of the day?", "ko": "이 시간대의 분위기는?"},
+    "dp_pick_start": {
+        "en": "When does “{mood}” start? (open {open}–{close})",
+        "ko": "“{mood}”은(는) 몇 시에 시작하나요? (영업 {open}–{close})",
+    },
+    "dp_part_menu": {
+        "en": "<b>{time} · {mood}</b>\n{tags}",
+        "ko": "<b>{time} · {mood}</b>\n{tags}",
+    },
+    "dp_saved": {"en": "Saved.", "ko": "저장했어요."},
+    "dp_paused": {
+        "en": "Paused. Use /dayparts to resume.",
+        "ko": "멈췄어요. /dayparts 에서 다시 켤 수 있어요.",
+    },
+    "dp_resumed": {"en": "Daypart songs are on again.", "ko": "시간대별 추천을 다시 켰어요."},
+    "dp_push_header": {
+        "en": "🕰 <b>{time} · {mood}</b> — fresh songs for this part of your day\n<i>{tags}</i>",
+        "ko": "🕰 <b>{time} · {mood}</b> — 지금 시간대에 맞는 새 곡이에요\n<i>{tags}</i>",
+    },
+    "dp_err_time": {"en": "That is not a valid time.", "ko": "올바른 시간이 아니에요."},
+    "dp_err_hours_same": {
+        "en": "Opening and closing time cannot be the same.",
+        "ko": "여는 시간과 닫는 시간이 같을 수 없어요.",
+    },
+    "dp_err_hours_short": {
+        "en": "The shop must be open at least {minutes} minutes.",
+        "ko": "영업시간은 최소 {minutes}분이어야 해요.",
+    },
+    "dp_err_too_many": {
+        "en": "At most {n} dayparts — remove one first.",
+        "ko": "시간대는 최대 {n}개예요. 먼저 하나를 지워 주세요.",
+    },
+    "dp_err_tags": {"en": "Please pick a mood.", "ko": "분위기를 골라 주세요."},
+    "dp_err_outside": {
+        "en": "{time} is outside your opening hours ({open}–{close}).",
+        "ko": "{time}은(는) 영업시간({open}–{close}) 밖이에요.",
+    },
+    "dp_err_overlap": {
+        "en": "Another daypart already starts at {time}.",
+        "ko": "{time}에 시작하는 시간대가 이미 있어요.",
+    },
+    "dp_err_too_short": {
+        "en": "The daypart at {time} would last less than {minutes} minutes (until the next "
+        "one or closing time).",
+        "ko": "{time} 시간대가 {minutes}분보다 짧아져요 (다음 시간대나 마감까지).",
+    },
+    "dp_err_no_hours": {
+        "en": "Set your opening hours first.",
+        "ko": "먼저 영업시간을 정해 주세요.",
+    },
+    "dp_err_unknown": {
+        "en": "That daypart no longer exists.",
+        "ko": "그 시간대는 더 이상 없어요.",
+    },
+    "mood_morning_calm": {"en": "Calm morning", "ko": "차분한 아침"},
+    "mood_lunch_bright": {"en": "Bright lunch", "ko": "밝은 점심"},
+    "mood_afternoon_chill": {"en": "Chill afternoon", "ko": "느긋한 오후"},
+    "mood_evening_cozy": {"en": "Cozy evening", "ko": "포근한 저녁"},
+    "mood_dinner_elegant": {"en": "Elegant dinner", "ko": "우아한 저녁 식사"},
+    "mood_groovy_night": {"en": "Groovy night", "ko": "그루비한 밤"},
+    "mood_late_night": {"en": "Late night", "ko": "늦은 밤"},
+    "preset_cafe": {"en": "☕ Café 08–22", "ko": "☕ 카페 08–22"},
+    "preset_restaurant": {"en": "🍽 Restaurant 11–22", "ko": "🍽 식당 11–22"},
+    "preset_boutique": {"en": "👗 Boutique 10–21", "ko": "👗 부티크 10–21"},
+    "preset_bar": {"en": "🍸 Bar 18–02", "ko": "🍸 바 18–02"},
+    # --- /taste (handlers/taste.py, core/taste_picture.py) ---
+    "cmd_taste": {"en": "A picture of my shop's taste", "ko": "매장 취향 그림"},
+    "taste_none": {
+        "en": "You have no taste profile yet — there is nothing to draw. Use /retune to pick "
+        "your shop's moods and 10 song pairs (takes a minute).",
+        "ko": "아직 매장 취향이 없어서 그릴 것이 없어요. /retune 으로 분위기와 10개의 곡 비교를 "
+        "해 주세요 (1분이면 돼요).",
+    },
+    "taste_drawing": {"en": "🎨 Drawing your taste…", "ko": "🎨 취향을 그리고 있어요…"},
+    "taste_caption": {
+        "en": "🎨 <b>Your shop's taste</b> on a map of the catalog: {picks} picks and {adds} "
+        "added songs. Nearby songs sound alike; labels show where moods and styles live.",
+        "ko": "🎨 카탈로그 지도 위의 <b>매장 취향</b>: 고른 곡 {picks}개, 추가한 곡 {adds}개. "
+        "가까운 곡일수록 비슷하고, 글자는 분위기와 장르의 위치예요.",
+    },
+    "taste_failed": {
+        "en": "I couldn't draw the picture right now. Please try again later.",
+        "ko": "지금은 그림을 그릴 수 없어요. 나중에 다시 시도해 주세요.",
+    },
+    "taste_plot_title": {"en": "Your shop's taste", "ko": "우리 매장 취향"},
+    "taste_plot_catalog": {"en": "catalog", "ko": "카탈로그"},
+    "taste_plot_picks": {"en": "your picks", "ko": "고른 곡"},
+    "taste_plot_adds": {"en": "added songs", "ko": "추가한 곡"},
+    "taste_plot_you": {"en": "your shop", "ko": "우리 매장"},
     "cmd_start": {"en": "Start / link Spotify", "ko": "시작 / Spotify 연결"},
     "cmd_help": {"en": "How it works", "ko": "사용 방법"},
     "cmd_lang": {"en": "Language", "ko": "언어"},
@@ -329,8 +533,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "pl_button": {"en": "{name} · {n} songs", "ko": "{name} · {n}곡"},
     "pl_reading": {
-        "en": "📥 Reading “{name}”…",
-        "ko": "📥 “{name}” 읽는 중…",
+        "en": "📥 Reading {n} songs from “{name}”…",
+        "ko": "📥 “{name}”에서 {n}곡 읽는 중…",
     },
     "pl_matching": {
         "en": "🔎 Reading {total} songs… {done}/{total} matched against our catalog",
@@ -422,6 +626,8 @@ MENU_COMMANDS = (
     "recommend",
     "playlists",
     "retune",
+    "dayparts",
+    "taste",
     "settings",
     "help",
     "lang",

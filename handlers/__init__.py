@@ -6,7 +6,20 @@ from aiogram import Router
 
 
 def all_routers() -> list[Router]:
-    from handlers import common, fallback, onboarding, recommend, screenshot, spotify, start
+    from handlers import (
+        admin,
+        common,
+        dayparts,
+        fallback,
+        onboarding,
+        playlists,
+        recommend,
+        screenshot,
+        settings,
+        spotify,
+        start,
+        taste,
+    )
 
     # fallback must stay last: it catches whatever the others did not.
     return [
@@ -14,7 +27,12 @@ def all_routers() -> list[Router]:
         common.router,
         spotify.router,
         onboarding.router,
+        playlists.router,
+        settings.router,
         recommend.router,
         screenshot.router,
+        dayparts.router,
+        taste.router,
+        admin.router,
         fallback.router,
     ]
