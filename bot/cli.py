@@ -155,11 +155,20 @@ async def _run_bot(settings: Settings, urls: StoreUrls, started: float) -> int:
         async def ready() -> None:
             log.info("ready in %.2f s", time.perf_counter() - started)
 
+        if settings.scheduler_embedded:
+            # Jobs run inside the bot process by default (the advisory lock makes replicas and
+            # a separate `tys scheduler` safe); training itself is a child process.
+            from scheduler.runner import JobScheduler
+
+            rt.scheduler = JobScheduler(rt)
+            rt.scheduler.start()
         try:
             await serve(rt, [ready])
         except StartupError as exc:
             raise CliError(str(exc)) from None
     finally:
+        if rt.scheduler is not None:
+            await rt.scheduler.stop()
         await rt.close()
     return 0
 
@@ -242,6 +251,11 @@ DELEGATED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "ann": ("core.bench.ann", ("postgres",)),
     },
     "ocr": {"": ("core.ocr.cli", ("postgres",))},
+    # "module:function" names a function with the same signature as `main`.
+    "train": {"": ("core.training:train_main", ("postgres",))},
+    "model": {"": ("core.training:model_main", ("postgres",))},
+    "datagen": {"": ("core.datagen", ("postgres", "mongo"))},
+    "scheduler": {"": ("scheduler.runner", ("postgres", "redis", "mongo"))},
 }
 
 
@@ -264,7 +278,9 @@ def _delegated(group: str) -> Callable[[Settings, argparse.Namespace], int]:
                 from core.db import upgrade_sync
 
                 upgrade_sync(urls.database_url)
-            return int(importlib.import_module(module).main(rest, urls, settings) or 0)
+            module, _, func = module.partition(":")
+            entry = getattr(importlib.import_module(module), func or "main")
+            return int(entry(rest, urls, settings) or 0)
 
     return run
 
@@ -290,6 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
         ("catalog", "the music catalog: seed, import, crawl, resolve, stats"),
         ("bench", "benchmarks (see README)"),
         ("ocr", "read playlist screenshots: tys ocr IMAGE [IMAGE...] [--json] [--no-match]"),
+        ("train", "retrain the model now: tys train [--time-limit S] [--tolerance T] [--json]"),
+        ("model", "model versions: tys model list | tys model rollback [VERSION]"),
+        ("datagen", "synthetic product data: tys datagen --owners N --interactions M [--reset]"),
+        ("scheduler", "run the scheduled jobs in their own process (with /healthz, /metrics)"),
     ):
         p = sub.add_parser(group, help=helptext, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -304,7 +324,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    if argv and argv[0] in DELEGATED:
+        # argparse's REMAINDER drops a leading option (`tys datagen --owners 5`): pass the
+        # rest through untouched; the command parses its own arguments.
+        args = argparse.Namespace(command=argv[0], rest=argv[1:], func=_delegated(argv[0]))
+    else:
+        args = parser.parse_args(argv)
     try:
         if getattr(args, "needs_settings", True):
             settings = load_settings()

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -49,6 +50,8 @@ class Runtime:
     events: EventLog = field(init=False)
     # Set by serve(): web routes (OAuth callback) and jobs send messages through it.
     bot: Bot | None = field(init=False, default=None)
+    # scheduler.runner.JobScheduler when jobs run in this process (None otherwise).
+    scheduler: Any = field(init=False, default=None)
 
     async def connect(self) -> None:
         """Open the stores; PostgreSQL and Redis must answer, the event log may be down."""
@@ -157,6 +160,10 @@ async def serve(rt: Runtime, on_startup_hooks: list | None = None) -> None:
                 f"cannot reach the Bot API at {s.telegram_api_base}: {_reason(exc)}"
             ) from None
         await set_commands(bot)
+        if s.admin_ids:
+            from handlers.admin import set_admin_commands
+
+            await set_admin_commands(bot, s.admin_ids, s.default_language)
         if s.telegram_mode is TelegramMode.webhook:
             secret = s.webhook_secret or _derived_secret(s)
             SimpleRequestHandler(dp, bot, secret_token=secret).register(app, path=s.webhook_path)

@@ -671,8 +671,15 @@ def train_main(argv: list[str], urls: Any, settings: Any) -> int:
         from core.db import make_engine, make_sessionmaker
         from scheduler.jobs import run_recorded
 
+        from core.embeddings import bootstrap_if_needed
+
         engine = make_engine(urls.database_url, pool_size=2)
         try:
+            # As `tys run` does on day one: the gate needs a serving model to compare with.
+            async with make_sessionmaker(engine)() as session:
+                if await bootstrap_if_needed(session) is not None:
+                    print("published day-one embeddings to compare with", file=sys.stderr)
+                await session.commit()
 
             async def job() -> dict[str, Any]:
                 res = await retrain(
