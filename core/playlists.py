@@ -235,6 +235,7 @@ _INSERT_TRACKS = text(
                 CAST(:suris AS text[]), CAST(:nts AS text[]), CAST(:nas AS text[]))
          AS u(t, a, al, d, e, sid, suri, nt, na)
     ON CONFLICT ON CONSTRAINT uq_track_norm DO NOTHING
+    RETURNING id
     """
 )
 
@@ -292,12 +293,16 @@ _REPLACE_MEMBERS = (
 )
 
 
-async def _insert_new(session: AsyncSession, new: list[_NewTrack]) -> dict[str, int]:
-    """Add new tracks (and their tags) to the catalog -> Spotify id -> catalog track id."""
+async def _insert_new(
+    session: AsyncSession, new: list[_NewTrack]
+) -> tuple[dict[str, int], set[int]]:
+    """Add new tracks (and their tags) to the catalog -> (Spotify id -> catalog track id, ids
+    of rows really inserted). A track the matcher refused may still share its normalised key
+    with a catalog row (e.g. an ambiguous title): it then joins that row, nothing is added."""
     if not new:
-        return {}
+        return {}, set()
     keys = [(normalize_title(n.sp.name), normalize_artist(n.sp.artist)) for n in new]
-    await session.execute(
+    inserted = await session.execute(
         _INSERT_TRACKS,
         {
             "src": TRACK_SOURCE,
@@ -312,6 +317,7 @@ async def _insert_new(session: AsyncSession, new: list[_NewTrack]) -> dict[str, 
             "nas": [k[1][:300] for k in keys],
         },
     )
+    fresh = {int(r[0]) for r in inserted}
     rows = await session.execute(
         _TRACK_IDS, {"nts": [k[0][:300] for k in keys], "nas": [k[1][:300] for k in keys]}
     )
@@ -319,13 +325,15 @@ async def _insert_new(session: AsyncSession, new: list[_NewTrack]) -> dict[str, 
     ids = {n.sp.id: by_key[(k[0][:300], k[1][:300])] for n, k in zip(new, keys, strict=True)}
     tids, tkeys, ws = [], [], []
     for n in new:
+        if ids[n.sp.id] not in fresh:
+            continue  # an existing row keeps its own tags
         for key, weight in n.tags:
             tids.append(ids[n.sp.id])
             tkeys.append(key)
             ws.append(weight)
     if tids:
         await session.execute(_INSERT_TAGS, {"tids": tids, "keys": tkeys, "ws": ws})
-    return ids
+    return ids, fresh
 
 
 async def import_playlist(
@@ -368,7 +376,7 @@ async def import_playlist(
         await report("matching", min(total, start + PLAYLIST_MATCH_CHUNK), total)
     matched = len(catalog_ids)
     await _tag_new(lastfm, new, report)
-    added_ids = await _insert_new(session, new)
+    added_ids, fresh = await _insert_new(session, new)
     catalog_ids.update(added_ids)
     if exact:
         await session.execute(
@@ -398,9 +406,9 @@ async def import_playlist(
         playlist_id,
         total,
         matched,
-        len(new),
-        sum(1 for n in new if n.tags),
-        [(added_ids[n.sp.id], n.sp.name, n.sp.artist) for n in new if n.sp.id in added_ids],
+        len(fresh),
+        sum(1 for n in new if n.tags and added_ids[n.sp.id] in fresh),
+        [(added_ids[n.sp.id], n.sp.name, n.sp.artist) for n in new if added_ids[n.sp.id] in fresh],
     )
 
 
