@@ -405,8 +405,10 @@ async def finish_push(
 ) -> None:
     await session.execute(
         text(
-            "UPDATE daypart_pushes SET status = :st, set_id = COALESCE(:set, set_id), "
-            "sent_at = CASE WHEN :st = 'sent' THEN now() ELSE sent_at END WHERE id = :id"
+            "UPDATE daypart_pushes SET status = CAST(:st AS varchar), "
+            "set_id = COALESCE(CAST(:set AS int), set_id), "
+            "sent_at = CASE WHEN CAST(:st AS varchar) = 'sent' THEN now() ELSE sent_at END "
+            "WHERE id = :id"
         ),
         {"st": status, "set": set_id, "id": push_id},
     )

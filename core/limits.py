@@ -97,9 +97,11 @@ DAYPART_PUSH_TRACKS = 5
 DAYPART_PUSH_MAX_LATE_MIN = 60
 DAYPART_FRESH_DAYS = 14
 # Weight of the daypart's tag centroid against the owner's taste in the push query (0..1), and
-# the score bonus of a candidate carrying one of the daypart's tags.
+# the score bonus of a candidate carrying one of the daypart's tags: large on the cosine scale,
+# so the push plays the daypart's mood (a cozy shop's morning push is still calm), the owner's
+# taste choosing among those tracks; untagged tracks only fill up when too few carry the tags.
 DAYPART_TAG_BLEND = 0.5
-DAYPART_TAG_BONUS = 0.1
+DAYPART_TAG_BONUS = 0.5
 # Pushes prepared and sent concurrently in one run (the send queue still enforces the limits).
 DAYPART_PUSH_CONCURRENCY = 20
 
