@@ -162,3 +162,10 @@ async def run_due_pushes(runtime: PushRuntime, now: datetime) -> int:
         if own_bot:
             forget(bot)
             await bot.session.close()
+
+
+async def job_daypart_pushes(ctx: Any) -> dict[str, Any]:
+    """The scheduler's entry (scheduler.jobs.JOBS signature): pushes due this minute."""
+    from datetime import UTC
+
+    return {"sent": await run_due_pushes(ctx, datetime.now(UTC))}
