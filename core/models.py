@@ -326,6 +326,7 @@ class RecommendationItem(Base):
     added_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     vetoed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+
 class ShopHours(Base):
     """Opening hours for daypart pushes (minutes after local midnight, in owners.timezone).
     close < open means the shop closes after midnight (a bar open 18:00-02:00)."""
