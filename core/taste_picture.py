@@ -164,6 +164,7 @@ def render_png(tmap: TasteMap, lang: str) -> bytes:
                 ha="center",
                 va="center",
                 bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#cccccc", "alpha": 0.8},
+                zorder=6,  # above the highlighted tracks: a label must stay legible
                 **text_kw,
             )
         if len(tmap.picks):
