@@ -94,7 +94,7 @@ async def compute(
         vetoed=0,
     )
     try:
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(60):
             stats.screenshot_imports = await events.coll.count_documents({"kind": "ocr_import"})
             active: dict[date, set[int]] = {d: set() for d in days}
             cursor = events.coll.find(
