@@ -51,15 +51,24 @@ async def temporary_database(url: str, prefix: str, *, migrate: bool = True) -> 
 
 
 def clustered_embeddings(
-    n: int, dim: int, *, clusters: int, spread: float = 0.1, seed: int = 0
+    n: int,
+    dim: int,
+    *,
+    clusters: int,
+    spread: float = 0.1,
+    seed: int = 0,
+    centres: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """n L2-normalised vectors around `clusters` random unit centres (float32), and each
-    vector's cluster. Real item embeddings are clustered (genres, moods); uniform random
+    vector's cluster (`centres` given: around those unit vectors instead, e.g. real tracks, so
+    synthetic tracks become true neighbours of the real catalog). Real item embeddings are clustered (genres, moods); uniform random
     vectors would make the ANN problem both easier to rank and unlike production.
     spread 0.1 per dimension puts a member at cosine ~0.78 from its centre."""
     rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((clusters, dim)).astype(np.float32)
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    if centres is None:
+        centres = rng.standard_normal((clusters, dim)).astype(np.float32)
+        centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    clusters = len(centres)
     # Uneven cluster sizes (Zipf-like) as in a real catalog: a few big genres, a long tail.
     weights = 1.0 / np.arange(1, clusters + 1) ** 0.7
     labels = rng.choice(clusters, size=n, p=weights / weights.sum())

@@ -70,6 +70,7 @@ async def load_catalog(
     owner_base: int = 9_000_000,
     seed: int = 0,
     version: int | None = None,
+    centres: np.ndarray | None = None,
 ) -> tuple[list[SyntheticOwner], dict[str, float]]:
     """Add n synthetic tracks (with tags and serving embeddings) and n_owners owners with an
     owner embedding, a playlist and vetoes to the database at `url`. The HNSW index is dropped
@@ -86,7 +87,10 @@ async def load_catalog(
             raise RuntimeError(f"{HNSW_INDEX} missing: is the database migrated?")
         watch = Stopwatch()
         clusters = max(8, n_tracks // 500)
-        emb, labels = clustered_embeddings(n_tracks, EMBEDDING_DIM, clusters=clusters, seed=seed)
+        emb, labels = clustered_embeddings(
+            n_tracks, EMBEDDING_DIM, clusters=clusters, seed=seed, centres=centres
+        )
+        clusters = int(labels.max()) + 1
         rng = np.random.default_rng(seed + 1)
         ids = np.arange(first_track_id, first_track_id + n_tracks)
         # ~TRACKS_PER_ARTIST tracks per artist, artists stay inside their cluster (a genre).
