@@ -4,12 +4,16 @@ retried, missed runs after downtime run once, and the housekeeping / backfill jo
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
@@ -21,6 +25,7 @@ from core.db import make_engine, make_sessionmaker, upgrade
 from scheduler.jobs import job_backfill, job_housekeeping, last_runs, run_recorded
 from scheduler.lock import is_locked, job_lock
 from scheduler.runner import JobScheduler, SimpleContext, min_gap, trigger_for
+from tests.botproc import REPO, bot_env
 
 DAILY = "0 3 * * *"
 
@@ -227,3 +232,44 @@ async def test_backfill_skips_cleanly_without_keys(engine: AsyncEngine) -> None:
     out = await run_recorded(engine, "backfill", lambda: job_backfill(ctx))
     assert out.status == "skipped" and "LASTFM_API_KEY" in out.result["reason"]
     assert (await _rows(engine, "backfill"))[-1][0] == "skipped"
+
+
+def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+
+async def test_scheduler_process_serves_health_and_metrics(
+    engine: AsyncEngine, services, data_dir: Path
+) -> None:
+    """`tys scheduler` (docker-compose's scheduler service) on its own WEB_PORT."""
+    url = engine.url.render_as_string(hide_password=False)
+    env = bot_env(data_dir, "http://127.0.0.1:9", DATABASE_URL=url)
+    log_path = data_dir / f"scheduler-{uuid.uuid4().hex[:6]}.log"
+    child = _spawn(["scheduler"], env, log_path)
+    base = f"http://127.0.0.1:{env['WEB_PORT']}"
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            async with asyncio.timeout(120):
+                while True:
+                    assert child.poll() is None, log_path.read_text()
+                    try:
+                        health = await client.get(f"{base}/healthz")
+                        break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.2)
+            assert health.status_code == 200 and health.json()["status"] == "ok"
+            metrics = (await client.get(f"{base}/metrics")).text
+        assert "tys_job_runs_total" in metrics
+        assert "scheduler started" in log_path.read_text()
+    finally:
+        child.terminate()
+        code = await asyncio.to_thread(child.wait, 60)
+    assert code == 0, log_path.read_text()
