@@ -141,7 +141,16 @@ async def _show_page(
     await _edit(message, t("pl_list", lang, page=page + 1), list_keyboard(shown, lang))
 
 
-async def open_list(bot: Bot, chat_id: int, runtime: Runtime, owner: Owner, lang: str) -> None:
+async def _release_owner_row(session: AsyncSession) -> None:
+    """End the update's transaction before talking to Spotify. It holds the owner row locked
+    (OwnerMiddleware touched last_seen_at); a token refresh refused with invalid_grant marks
+    the owner expired from its own session and would wait on that lock until a timeout."""
+    await session.commit()
+
+
+async def open_list(
+    bot: Bot, chat_id: int, session: AsyncSession, runtime: Runtime, owner: Owner, lang: str
+) -> None:
     """A new listing message for the owner (or why there can't be one)."""
     if not runtime.settings.spotify_client_id:
         await bot.send_message(chat_id, t("spotify_not_configured", lang))
@@ -156,28 +165,39 @@ async def open_list(bot: Bot, chat_id: int, runtime: Runtime, owner: Owner, lang
         await bot.send_message(chat_id, t("pl_need_link", lang), reply_markup=kb.as_markup())
         return
     msg = await bot.send_message(chat_id, t("pl_loading", lang))
+    await _release_owner_row(session)
     generation = await playlists.new_generation(runtime.redis, owner.id)
     await _show_page(msg, runtime, owner, lang, generation, 0)
 
 
 @router.message(Command("playlists"))
 async def cmd_playlists(
-    message: Message, runtime: Runtime, owner: Owner, lang: str, bot: Bot
+    message: Message, session: AsyncSession, runtime: Runtime, owner: Owner, lang: str, bot: Bot
 ) -> None:
-    await open_list(bot, message.chat.id, runtime, owner, lang)
+    await open_list(bot, message.chat.id, session, runtime, owner, lang)
 
 
 @router.callback_query(NextStepCb.filter(F.action == "spotify"))
 async def on_my_playlists(
-    query: CallbackQuery, runtime: Runtime, owner: Owner, lang: str, bot: Bot
+    query: CallbackQuery,
+    session: AsyncSession,
+    runtime: Runtime,
+    owner: Owner,
+    lang: str,
+    bot: Bot,
 ) -> None:
     await query.answer()
-    await open_list(bot, query.from_user.id, runtime, owner, lang)
+    await open_list(bot, query.from_user.id, session, runtime, owner, lang)
 
 
 @router.callback_query(PlCb.filter(F.a == "pg"))
 async def on_page(
-    query: CallbackQuery, callback_data: PlCb, runtime: Runtime, owner: Owner, lang: str
+    query: CallbackQuery,
+    callback_data: PlCb,
+    session: AsyncSession,
+    runtime: Runtime,
+    owner: Owner,
+    lang: str,
 ) -> None:
     await query.answer()
     if query.message is None or not isinstance(query.message, Message):
@@ -186,6 +206,7 @@ async def on_page(
         text, markup = relink_offer(lang)
         await _edit(query.message, text, markup)
         return
+    await _release_owner_row(session)
     await _show_page(query.message, runtime, owner, lang, callback_data.g, callback_data.i)
 
 
@@ -256,6 +277,7 @@ async def _import_and_recommend(
     name = html.escape(choice.name)
     back = PlCb(a="pg", g=pressed.g, i=choice.index // PLAYLISTS_PER_PAGE)
     await _edit(message, t("pl_reading", lang, n=choice.total, name=name))
+    await _release_owner_row(session)
     try:
         result = await playlists.import_playlist(
             session,

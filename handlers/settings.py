@@ -51,7 +51,9 @@ def render(owner: Owner, lang: str, spotify_configured: bool) -> tuple[str, Inli
         language=LANG_NAMES.get(lang, lang),
         spotify=spotify,
         explicit=t("settings_on" if owner.explicit_filter else "settings_off", lang),
-        shop=html.escape(owner.shop_name) if owner.shop_name else t("settings_shop_none", lang),
+        shop=html.escape(owner.shop_name, quote=False)
+        if owner.shop_name
+        else t("settings_shop_none", lang),
     )
     kb = InlineKeyboardBuilder()
     # Two languages: the button names the other one (in its own language).
@@ -88,7 +90,8 @@ async def cmd_settings(
 ) -> None:
     if await state.get_state() == SettingsForm.shop_name.state:
         await state.clear()  # a fresh /settings abandons a name that was never typed
-    await message.answer(*render(owner, lang, spotify_configured))
+    body, markup = render(owner, lang, spotify_configured)
+    await message.answer(body, reply_markup=markup)
 
 
 @router.callback_query(SetCb.filter())

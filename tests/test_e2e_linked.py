@@ -310,3 +310,29 @@ async def test_thousand_tracks_without_timing_out(
     assert matched >= 990
     assert len(spotify.calls(r"^/v1/playlists/everything\w*/items$")) == 20
     await tg.wait_message(OWNER, contains="Based on “Everything”", timeout=WAIT, newer_than=before)
+
+
+async def test_dead_refresh_token_offers_relink(
+    tg: FakeTelegram, spotify: FakeSpotify, bot: BotProcess, engine
+) -> None:
+    # Six months later: the access token expired and Spotify refuses the refresh token.
+    spotify.revoke(USER)
+    spotify.expire_access_tokens()
+    before = _last_id(tg)
+    await tg.send_text(OWNER, "/playlists")
+    # The "Looking at your playlists…" message turns into the re-link offer.
+    offer = await tg.wait_message(
+        OWNER, contains="expired or was revoked", timeout=WAIT, newer_than=before
+    )
+    assert _button(offer, "🎧 Link Spotify again")
+    async with engine.connect() as conn:
+        row = await conn.execute(
+            text("SELECT spotify_state FROM owners WHERE id = :o"), {"o": OWNER}
+        )
+        assert row.scalar_one() == "expired"
+    # Asked again, the bot knows at once: the re-link offer, no Spotify call.
+    calls = len(spotify.requests)
+    before = _last_id(tg)
+    await tg.send_text(OWNER, "/playlists")
+    await tg.wait_message(OWNER, contains="expired or was revoked", timeout=WAIT, newer_than=before)
+    assert len(spotify.requests) == calls
