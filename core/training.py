@@ -521,6 +521,10 @@ async def retrain(
         progress, Progress("evaluate", f"{len(data.holdout)} held-out pairs", None, elapsed())
     )
     new = await asyncio.to_thread(score, data, user_emb, item_emb)
+    # For the record (not the gate): the new item space with owner vectors built the way the
+    # owner-refresh job rebuilds them (mean of picks/adds), as owners who keep using the bot
+    # will get.
+    new_taste = await asyncio.to_thread(score, data, taste_owner_vectors(data, item_emb), item_emb)
     old: dict[str, float] = {}
     if old_items is not None:
         old_users = taste_owner_vectors(data, old_items)
@@ -530,6 +534,7 @@ async def retrain(
     await _emit(progress, Progress("publish", "promoting" if ok else "recording", None, elapsed()))
     metrics = {
         "new": new,
+        "new_taste_mean": new_taste,
         "old": old,
         "old_version": old_version,
         "gate": why,
@@ -669,9 +674,8 @@ def train_main(argv: list[str], urls: Any, settings: Any) -> int:
 
     async def go() -> RetrainResult:
         from core.db import make_engine, make_sessionmaker
-        from scheduler.jobs import run_recorded
-
         from core.embeddings import bootstrap_if_needed
+        from scheduler.jobs import run_recorded
 
         engine = make_engine(urls.database_url, pool_size=2)
         try:

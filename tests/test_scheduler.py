@@ -273,3 +273,56 @@ async def test_scheduler_process_serves_health_and_metrics(
         child.terminate()
         code = await asyncio.to_thread(child.wait, 60)
     assert code == 0, log_path.read_text()
+
+
+async def test_backfill_tags_from_lastfm_in_resumable_batches(engine: AsyncEngine) -> None:
+    from tests.fakes.lastfm import FakeLastfm, FakeTrack
+
+    songs = [("Bf Artist", f"Bf Song {i}") for i in range(3)]
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                'INSERT INTO tags (key, "group", label_en, label_ko) VALUES '
+                "('jazz', 'genre', 'Jazz', '재즈'), ('cozy', 'mood', 'Cozy', '아늑한') "
+                "ON CONFLICT DO NOTHING"
+            )
+        )
+        for artist, title in songs:
+            await conn.execute(
+                text(
+                    "INSERT INTO tracks (title, artist, norm_title, norm_artist, explicit, "
+                    "popularity, source, spotify_status, interaction_count) VALUES "
+                    "(:t, :a, :nt, :na, false, 0, 'seed', 'unresolved', 0)"
+                ),
+                {"t": title, "a": artist, "nt": title.lower(), "na": artist.lower()},
+            )
+    library = [FakeTrack(a, t, tags=[("jazz", 100), ("cozy", 60)]) for a, t in songs[:2]]
+    async with FakeLastfm((library, {})) as fake:
+        ctx = _ctx(
+            engine,
+            lastfm_api_key=fake.api_key,
+            lastfm_api_base=fake.base_url,
+            spotify_client_id="",
+            backfill_batch=2,
+        )
+        first = await run_recorded(engine, "backfill", lambda: job_backfill(ctx))
+        second = await run_recorded(engine, "backfill", lambda: job_backfill(ctx))
+        calls = [r.track for r in fake.calls("track.getTopTags")]
+    assert first.status == second.status == "ok"
+    assert first.result["lastfm"]["looked"] == 2 and first.result["lastfm"]["cursor"] > 0
+    # The second run resumed after the first one's last track and reached the end.
+    assert second.result["lastfm"]["looked"] == 1 and second.result["lastfm"]["cursor"] == 0
+    assert sorted(c[1] for c in calls) == [t for _, t in songs]  # each track asked once
+    async with engine.connect() as conn:
+        tagged = dict(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT t.title, array_agg(g.key ORDER BY g.key) FROM tracks t "
+                        "JOIN track_tags tt ON tt.track_id = t.id JOIN tags g ON g.id = tt.tag_id "
+                        "WHERE t.artist = 'Bf Artist' GROUP BY t.title"
+                    )
+                )
+            ).all()
+        )
+    assert tagged == {"Bf Song 0": ["cozy", "jazz"], "Bf Song 1": ["cozy", "jazz"]}
