@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from core.normalize import is_truncated, strip_ellipsis
 from core.ocr import tuning
 from core.ocr.base import WordBox
-from core.ocr.stopwords import ARTIST_DETAIL_SEPARATORS, is_badge, is_noise
+from core.ocr.stopwords import ARTIST_DETAIL_SEPARATORS, is_badge, is_menu, is_noise
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_JAMO = re.compile(r"[\u1100-\u11ff\u3131-\u318e]")
 # Ellipsis forms OCR produces for "…" at the end of a cut title.
 _ELLIPSIS_TAIL = re.compile(r"\s*(…|\.{2,}|·{2,}|,{2,}|\.,|,\.)\s*$")
 
@@ -142,7 +143,17 @@ def _junk(token: str) -> bool:
     """A token that cannot start or end a title: a badge, or symbols only (an icon read as
     '|' or '©')."""
     t = token.strip()
+    if len(t) == 1 and _JAMO.match(t):  # a lone jamo is a cover edge or icon, never a word
+        return True
     return is_badge(t) or bool(_RATING_BADGE.match(t)) or not any(ch.isalnum() for ch in t)
+
+
+def _small_tag(word: WordBox, others: Sequence[WordBox]) -> bool:
+    """A one- or two-letter word set clearly smaller than the text beside it: the letters
+    of a badge ("E", "19") however OCR read them."""
+    if len(word.text.strip()) > 2 or _HANGUL.search(word.text) or not others:
+        return False
+    return word.height < tuning.BADGE_TEXT_RATIO * statistics.median(o.height for o in others)
 
 
 def clean_segment(seg: Segment) -> Segment | None:
@@ -151,9 +162,13 @@ def clean_segment(seg: Segment) -> Segment | None:
     words = [
         w for w in words if w.confidence >= tuning.MIN_WORD_CONFIDENCE or _HANGUL.search(w.text)
     ]
-    while len(words) > 1 and _junk(words[0].text):
+    while len(words) > 1 and (_junk(words[0].text) or _small_tag(words[0], words[1:])):
         words.pop(0)
-    while len(words) > 1 and _junk(words[-1].text) and not _ELLIPSIS_TAIL.search(words[-1].text):
+    while (
+        len(words) > 1
+        and (_junk(words[-1].text) or _small_tag(words[-1], words[:-1]))
+        and not _ELLIPSIS_TAIL.search(words[-1].text)
+    ):
         words.pop()
     if not words:
         return None
@@ -178,7 +193,10 @@ def text_lines(words: Sequence[WordBox]) -> list[_Line]:
     rank-change marker, then the title); the song column is chosen later."""
     out: list[_Line] = []
     for line in group_lines(words):
-        for seg in split_segments(line):
+        segments = split_segments(line)
+        if any(is_menu(join_words([w for w in seg.words if not _junk(w.text)])) for seg in segments):
+            continue  # a button row or tab bar: whatever else it holds is chrome too
+        for seg in segments:
             cleaned = clean_segment(seg)
             if cleaned is not None:
                 out.append(_Line(cleaned, seg.x0))

@@ -143,7 +143,7 @@ NOISE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"^[▲▼△▽↑↓+\-]\s*\d{0,3}$",  # rank change markers
         r"^[vVA^]\s?\d{1,3}$",  # the same markers as OCR reads them ("v2", "A12")
         r"^(lte|5g|4g|3g|wi-?fi)$",
-        r"^\d+\s*(곡|songs?|tracks?)\b",  # "30곡 · 1시간", "50 songs, 2 hr 48 min"
+        r"(^|\s)\d+\s*(곡|songs?|tracks?)(\s|,|$)",  # "30곡 · 1시간", "50 songs, 2 hr 48 min"
         r"\b\d+\s*(시간|분|hr|hrs|min|mins)\b",
         r"^\d{4}[./-]\d{1,2}[./-]\d{1,2}",  # chart update stamps
         r"(기준|업데이트|updated)$",
@@ -184,6 +184,11 @@ def is_noise(text: str) -> bool:
     if c in MENU_WORDS or c in BADGE_TOKENS:
         return True
     return any(p.search(text.strip()) for p in NOISE_PATTERNS)
+
+
+def is_menu(text: str) -> bool:
+    """A button, tab or header word: its whole line is app chrome."""
+    return compact(text) in MENU_WORDS
 
 
 def is_badge(token: str) -> bool:

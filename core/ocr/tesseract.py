@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -59,7 +60,7 @@ def tessdata_dir() -> str:
 class EnginePool:
     """`size` Tesseract engines, each used by one thread at a time."""
 
-    def __init__(self, size: int, psm: int) -> None:
+    def __init__(self, size: int, psm: int, langs: str = tuning.TESSERACT_LANGS) -> None:
         try:
             import tesserocr
         except ImportError as exc:  # pragma: no cover - dependency missing
@@ -69,7 +70,7 @@ class EnginePool:
         self._free: queue.Queue = queue.Queue()
         for _ in range(size):
             api = tesserocr.PyTessBaseAPI(
-                path=path, lang=tuning.TESSERACT_LANGS, psm=psm, oem=tesserocr.OEM.LSTM_ONLY
+                path=path, lang=langs, psm=psm, oem=tesserocr.OEM.LSTM_ONLY
             )
             self._free.put(api)
         self.size = size
@@ -107,19 +108,76 @@ class EnginePool:
         return out
 
 
+def _mean_conf(found: list[tuple[str, float, tuple[int, int, int, int]]]) -> float:
+    return sum(c for _, c, _ in found) / len(found) if found else 0.0
+
+
+def _ink(crop: np.ndarray) -> np.ndarray:
+    """Boolean text mask of a dark-on-light crop (Otsu threshold)."""
+    _, mask = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return mask > 0
+
+
+def split_merged_lines(grey: np.ndarray, boxes: list[TextBox]) -> list[TextBox]:
+    """Splits boxes that hold two text lines (a title and an artist set a few pixels apart
+    can merge at the detector's scale) at the empty band between them. A single line has
+    glyph bodies across its middle, so it never has such a band."""
+    if not boxes:
+        return boxes
+    typical = float(np.median([b.y1 - b.y0 for b in boxes]))
+    out: list[TextBox] = []
+    for b in boxes:
+        h = b.y1 - b.y0
+        if h < tuning.MERGED_LINE_MIN_HEIGHT * typical or b.x1 - b.x0 < h:
+            out.append(b)
+            continue
+        rows = _ink(dark_text_on_light(grey[b.y0 : b.y1, b.x0 : b.x1])).sum(axis=1)
+        lo, hi = int(h * 0.3), int(h * 0.7)
+        band = np.flatnonzero(rows[lo:hi] <= tuning.MERGED_LINE_EMPTY_ROW * max(1, rows.max()))
+        if band.size == 0:
+            out.append(b)
+            continue
+        cut = b.y0 + lo + int(np.median(band))
+        out += [TextBox(b.x0, b.y0, b.x1, cut, b.score), TextBox(b.x0, cut, b.x1, b.y1, b.score)]
+    return out
+
+
+def erase_badges(crop: np.ndarray, line_height: int) -> np.ndarray:
+    """Paints over solid badges ("E" boxes, round "19" marks, MV tags): a filled shape about
+    as tall as the text whose knocked-out letter Tesseract would read as noise glued to the
+    title. Glyphs are strokes, so even bold ones cover far less of their bounding box."""
+    mask = _ink(crop).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    out = None
+    for i in range(1, n):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        if (
+            h >= tuning.BADGE_MIN_HEIGHT * line_height
+            and w >= 0.75 * h
+            and w <= 3.5 * h
+            and area >= tuning.BADGE_MIN_FILL * w * h
+        ):
+            if out is None:
+                out = crop.copy()
+            out[y : y + h, x : x + w] = 255
+    return crop if out is None else out
+
+
 def vertical_room(boxes: list[TextBox]) -> list[tuple[int, int]]:
-    """For each box, how far up and down its crop may extend without entering another
-    box that shares its columns (the midpoint of the gap, or the box edge if they touch)."""
+    """For each box, the rows its crop may use without entering another line that shares
+    its columns: halfway into the gap between them, or halfway through their overlap (a
+    title's box often reaches into the artist line right under it)."""
     out = []
     for b in boxes:
         top, bottom = 0, 1 << 30
+        mid = (b.y0 + b.y1) // 2
         for o in boxes:
             if o is b or o.x1 <= b.x0 or o.x0 >= b.x1:
                 continue
-            if o.y1 <= b.y0 + (b.y1 - b.y0) // 4 and o.y0 < b.y0:
-                top = max(top, min(b.y0, (o.y1 + b.y0) // 2))
-            elif o.y0 >= b.y1 - (b.y1 - b.y0) // 4 and o.y1 > b.y1:
-                bottom = min(bottom, max(b.y1, (o.y0 + b.y1) // 2))
+            if o.y0 < b.y0 and o.y1 <= mid:
+                top = max(top, (o.y1 + b.y0) // 2)
+            elif o.y1 > b.y1 and o.y0 >= mid:
+                bottom = min(bottom, (o.y0 + b.y1) // 2)
         out.append((top, bottom))
     return out
 
@@ -134,6 +192,9 @@ class TesseractProvider:
         self.name = "tesseract" if mode == "boxes" else "tesseract-page"
         psm = 7 if mode == "boxes" else 11
         self._pool = EnginePool(threads if mode == "boxes" else 1, psm)
+        # Second opinion for lines the bilingual engine is unsure of: kor+eng sometimes
+        # picks English for a Hangul line ("방탄소년단" -> "Beta Er" at 0% confidence).
+        self._retry = EnginePool(self._pool.size, psm, tuning.RETRY_LANGS) if mode == "boxes" else None
         self._threads = ThreadPoolExecutor(max_workers=self._pool.size, thread_name_prefix="tess")
         self._detector = get_detector() if mode == "boxes" else None
         self._lock = threading.Lock()
@@ -149,6 +210,7 @@ class TesseractProvider:
         rgb = np.asarray(img)
         boxes = self._detector.detect(rgb)
         grey = to_grey(img)
+        boxes = split_merged_lines(grey, boxes)
         limits = vertical_room(boxes)
         # Wide boxes first so both engines finish together.
         order = sorted(range(len(boxes)), key=lambda i: -(boxes[i].x1 - boxes[i].x0))
@@ -169,7 +231,7 @@ class TesseractProvider:
         crop = grey[y0:y1, x0:x1]
         if crop.shape[0] < 4 or crop.shape[1] < 4:
             return []
-        crop = dark_text_on_light(crop)
+        crop = erase_badges(dark_text_on_light(crop), bh)
         scale = tuning.LINE_HEIGHT_PX / max(1, bh)
         pil = Image.fromarray(crop)
         if abs(scale - 1) > 0.05:
@@ -179,6 +241,11 @@ class TesseractProvider:
             )
         with self._pool.engine() as api:
             found = self._pool.words(api, pil)
+        if self._retry is not None and _mean_conf(found) < tuning.RETRY_BELOW_CONFIDENCE:
+            with self._retry.engine() as api:
+                second = self._retry.words(api, pil)
+            if _mean_conf(second) > _mean_conf(found):
+                found = second
         return [
             WordBox(
                 text,

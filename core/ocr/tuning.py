@@ -25,13 +25,25 @@ DET_MIN_HEIGHT = 6  # px in the detector's scale
 # on lines about 30-40 px tall, and larger crops only cost time.
 LINE_HEIGHT_PX = 48
 LINE_PAD_FRACTION = 0.2  # crop padding around a detected box, as a fraction of its height
+# A detected box this many typical line heights tall may be two lines; it is split where a
+# band of rows in its middle has (almost) no ink: at most this fraction of the fullest row.
+MERGED_LINE_MIN_HEIGHT = 1.5
+MERGED_LINE_EMPTY_ROW = 0.02
+# Solid badges are erased before reading: at least this fraction of the line height and
+# this much of their bounding box filled (strokes of even bold glyphs fill far less).
+BADGE_MIN_HEIGHT = 0.6
+BADGE_MIN_FILL = 0.6
 SOURCE_DPI = 300  # told to Tesseract so it does not guess a resolution from the crop
 TESSERACT_LANGS = "kor+eng"
+# A line read with mean word confidence below this is read again with the Korean model alone.
+RETRY_BELOW_CONFIDENCE = 0.6
+RETRY_LANGS = "kor"
 OCR_THREADS = 2  # one Tesseract engine per core
 # Page mode (no detector) upscales the page so phone text is at least this tall.
 PAGE_MIN_WIDTH = 1600
 
 # --- row parsing --------------------------------------------------------------------------
+BADGE_TEXT_RATIO = 0.75  # a 1-2 letter word below this share of its neighbours' height is a badge
 MIN_WORD_CONFIDENCE = 0.35  # words below this are noise (icons read as letters)
 LINE_OVERLAP = 0.5  # vertical overlap (of the smaller box) that puts two words on one line
 SEGMENT_GAP = 1.5  # a horizontal gap wider than this many line heights splits a line
