@@ -329,7 +329,7 @@ def _map_one(tag: str) -> tuple[tuple[str, ...], bool]:
     return tuple(keys), bool(dropped)
 
 
-def _map(raw: list[str]) -> tuple[list[str], list[str]]:
+def map_vocabulary(raw: list[str]) -> tuple[list[str], list[str]]:
     """map_tags(raw), one cached tag at a time (same order and de-duplication)."""
     keys: list[str] = []
     dropped: list[str] = []
@@ -360,7 +360,7 @@ def validate(line: int, record: dict[str, Any]) -> tuple[GoodRow | Problem, list
         raw_tags = _raw_tags(record.get("tags"))
     except ValueError as exc:
         return Problem(line, str(exc)), []
-    keys, dropped = _map(raw_tags)
+    keys, dropped = map_vocabulary(raw_tags)
     warnings = [
         Problem(line, f"tag {t!r} is not in the vocabulary and maps to nothing; dropped")
         for t in dropped
