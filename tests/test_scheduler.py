@@ -326,3 +326,45 @@ async def test_backfill_tags_from_lastfm_in_resumable_batches(engine: AsyncEngin
             ).all()
         )
     assert tagged == {"Bf Song 0": ["cozy", "jazz"], "Bf Song 1": ["cozy", "jazz"]}
+
+
+async def test_owner_refresh_rebuilds_owners_with_new_signals(engine: AsyncEngine) -> None:
+    import numpy as np
+
+    from core.embeddings import create_version, owner_embedding, promote
+    from scheduler.jobs import job_owner_refresh
+
+    sm = make_sessionmaker(engine)
+    async with sm() as session:
+        ids = [int(r[0]) for r in await session.execute(text("SELECT id FROM tracks ORDER BY id"))]
+        if not ids:  # this module's database may have no catalog yet
+            for i in range(3):
+                await session.execute(
+                    text(
+                        "INSERT INTO tracks (title, artist, norm_title, norm_artist, explicit, "
+                        "popularity, source, spotify_status, interaction_count) VALUES "
+                        "(:t, 'Or', :t, 'or', false, 0, 'seed', 'unresolved', 0)"
+                    ),
+                    {"t": f"or song {i}"},
+                )
+            ids = [int(r[0]) for r in await session.execute(text("SELECT id FROM tracks"))]
+        emb = np.eye(len(ids), 64, dtype=np.float32)
+        version = await create_version(session, np.array(ids), emb, params={"kind": "test"})
+        await promote(session, version)
+        await session.execute(text("INSERT INTO owners (id) VALUES (5550002)"))
+        await session.execute(
+            text(
+                "INSERT INTO taste_signals (owner_id, track_id, kind) VALUES (5550002, :t, 'pick')"
+            ),
+            {"t": ids[0]},
+        )
+        await session.commit()
+    ctx = _ctx(engine)
+    first = await run_recorded(engine, "owner_refresh", lambda: job_owner_refresh(ctx))
+    assert first.status == "ok" and first.result["owners"] == 1
+    async with sm() as session:
+        vec = await owner_embedding(session, 5550002)
+    assert vec is not None and np.allclose(vec, emb[0])
+    # Nothing new since the last good run: nobody is rebuilt.
+    second = await run_recorded(engine, "owner_refresh", lambda: job_owner_refresh(ctx))
+    assert second.status == "ok" and second.result["owners"] == 0
