@@ -321,7 +321,12 @@ async def run_child(
     # its peak resident set, whatever happened between samples.
     waiter = loop.run_in_executor(None, os.wait4, proc.pid, 0)
     timed_out = False
-    done, _ = await asyncio.wait({waiter}, timeout=time_limit + grace_s)
+    try:
+        done, _ = await asyncio.wait({waiter}, timeout=time_limit + grace_s)
+    except asyncio.CancelledError:
+        # The process is shutting down mid-training: never leave an orphaned trainer behind.
+        proc.kill()
+        raise
     if not done:
         timed_out = True
         proc.kill()

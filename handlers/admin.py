@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import os
 import sys
@@ -144,7 +145,7 @@ async def _retrain(runtime: Any, status: Message, lang: str) -> None:
                     "adm_retrain_progress",
                     lang,
                     phase=p.phase,
-                    detail=p.detail,
+                    detail=_html(p.detail),
                     elapsed=f"{p.elapsed_s:.0f}",
                 )
             )
@@ -160,7 +161,7 @@ async def _retrain(runtime: Any, status: Message, lang: str) -> None:
     elif outcome.status == "ok":
         await edit(render_retrain(outcome.result, lang), force=True)
     else:
-        await edit(t("adm_retrain_error", lang, error=outcome.error or ""), force=True)
+        await edit(t("adm_retrain_error", lang, error=_html(outcome.error or "")), force=True)
 
 
 def render_retrain(r: dict[str, Any], lang: str) -> str:
@@ -169,7 +170,7 @@ def render_retrain(r: dict[str, Any], lang: str) -> str:
         "adm_retrain_done",
         lang,
         status=r.get("status"),
-        reason=r.get("reason"),
+        reason=_html(str(r.get("reason"))),
         version=r.get("version_id"),
         old_version=r.get("old_version"),
         old_recall=_num(old, "recall@20"),
@@ -210,7 +211,7 @@ async def model_view(session: AsyncSession, tz: str, lang: str) -> tuple[str, In
             n_interactions=current.n_interactions,
             recall=_num(metrics, "recall@20"),
             ndcg=_num(metrics, "ndcg@20"),
-            note=current.note or "",
+            note=_html(current.note or ""),
         )
     earlier = [v for v in versions if current is None or v["id"] != current.id]
     if earlier:
@@ -218,7 +219,7 @@ async def model_view(session: AsyncSession, tz: str, lang: str) -> tuple[str, In
         for v in earlier:
             lines.append(
                 f"{v['id']} {v['status']} {_local(v['trained_at'], tz)} "
-                f"r@20 {v['recall']} {(v['note'] or '')[:80]}"
+                f"r@20 {v['recall']} {_html((v['note'] or '')[:80])}"
             )
             if v["kept"]:
                 kb.button(text=t("btn_rollback", lang, v=v["id"]), callback_data=ModelCb(v=v["id"]))
@@ -245,7 +246,7 @@ async def on_rollback(
         note = t("adm_rollback_done", lang, v=v)
     except TrainingError as exc:
         await session.rollback()
-        note = t("adm_rollback_failed", lang, error=str(exc))
+        note = t("adm_rollback_failed", lang, error=_html(str(exc)))
     await query.answer(note[:200])
     if query.message is not None:
         text_, kb = await model_view(session, runtime.settings.scheduler_timezone, lang)
@@ -321,7 +322,7 @@ async def jobs_lines(runtime: Any) -> tuple[str, list[str]]:
                 f" ({last['trigger']}{'' if dur is None else f', {dur:.1f} s'})"
             )
             if last["error"]:
-                last_txt += f" — {last['error'][:120]}"
+                last_txt += f" — {_html(last['error'][:120])}"
         lines.append(
             f"• <b>{name}</b> [{expr}] next {_local(nxt.get(name), tz)}; {last_txt}"
             + (" — running now" if running else "")
@@ -330,7 +331,8 @@ async def jobs_lines(runtime: Any) -> tuple[str, list[str]]:
 
 
 def _html(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # Notes and errors carry "<" (e.g. "recall@20 0.28 < 0.29"): escape for parse_mode HTML.
+    return html.escape(value, quote=False)
 
 
 @router.message(Command("health"))
