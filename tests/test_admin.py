@@ -164,3 +164,23 @@ async def test_retrain_then_rollback(tg: FakeTelegram, bot: BotProcess, engine) 
             await conn.execute(text("SELECT id FROM model_versions WHERE status = 'serving'"))
         ).scalar()
     assert serving == 1
+
+
+def test_retrain_result_is_html_safe() -> None:
+    from handlers.admin import render_retrain
+
+    out = render_retrain(
+        {
+            "status": "rejected",
+            "reason": "recall@20 0.2883 < 0.2942 (old 0.3002, tolerance 0.02)",
+            "old": {"recall@20": 0.3002},
+            "new": {"recall@20": 0.2883},
+            "data": {"owners": 1000, "edges": 51062, "holdout": 4215},
+            "wall_s": 323.4,
+            "train_wall_s": 318.2,
+            "child_peak_rss_mb": 420.3,
+        },
+        "en",
+    )
+    assert "0.2883 &lt; 0.2942" in out and "< 0.2942" not in out
+    assert "recall@20 0.3002 → 0.2883" in out and "peak memory 420 MB" in out
