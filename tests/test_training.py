@@ -72,7 +72,9 @@ async def test_graph_uses_only_our_data(sm: async_sessionmaker[AsyncSession]) ->
         picks_adds = (await session.execute(text("SELECT count(*) FROM taste_signals"))).scalar()
     s = data.summary()
     # Owners who never picked or added anything are not nodes.
-    assert 50 <= s["owners"] <= 60 and s["playlists"] == 187 and s["holdout"] > 0 and s["vetoes"] > 0
+    assert (
+        50 <= s["owners"] <= 60 and s["playlists"] == 187 and s["holdout"] > 0 and s["vetoes"] > 0
+    )
     # Held-out pairs are never in the training edges.
     keys = set(map(tuple, data.ui.tolist()))
     assert not any(tuple(p) in keys for p in data.holdout.tolist())
