@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import html
 import logging
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.web import RUNTIME_KEY
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 from core import owners
 from core.crypto import BadSignature, unsign
 from core.models import OAuthState
@@ -73,8 +77,27 @@ async def _tell(request: web.Request, owner_id: int, key: str, **fmt: object) ->
         lang = owner.language if owner else rt.settings.default_language
         markup = None if key == "spotify_linked" else retry_keyboard(lang)
         await rt.bot.send_message(owner_id, t(key, lang, **fmt), reply_markup=markup)
+        if key == "spotify_linked":
+            await _onboard_if_new(rt, owner_id, lang)
     except Exception:  # the browser still gets its page
         log.exception("could not tell owner %s about the Spotify link", owner_id)
+
+
+async def _onboard_if_new(rt: Runtime, owner_id: int, lang: str) -> None:
+    """A newly linked owner with no taste yet goes straight on to onboarding."""
+    from aiogram.fsm.context import FSMContext
+    from aiogram.fsm.storage.base import StorageKey
+
+    from core.embeddings import owner_embedding
+    from handlers.onboarding import begin
+
+    async with rt.sessionmaker() as session:
+        if await owner_embedding(session, owner_id) is not None:
+            return
+    if rt.bot is None or rt.dispatcher is None:
+        return
+    key = StorageKey(bot_id=rt.bot.id, chat_id=owner_id, user_id=owner_id)
+    await begin(rt.bot, owner_id, FSMContext(storage=rt.dispatcher.storage, key=key), lang)
 
 
 async def callback(request: web.Request) -> web.Response:

@@ -50,6 +50,7 @@ class Runtime:
     events: EventLog = field(init=False)
     # Set by serve(): web routes (OAuth callback) and jobs send messages through it.
     bot: Bot | None = field(init=False, default=None)
+    dispatcher: Dispatcher | None = field(init=False, default=None)
     # scheduler.runner.JobScheduler when jobs run in this process (None otherwise).
     scheduler: Any = field(init=False, default=None)
 
@@ -144,6 +145,7 @@ async def serve(rt: Runtime, on_startup_hooks: list | None = None) -> None:
     bot = make_bot(s)
     rt.bot = bot
     dp = make_dispatcher(rt)
+    rt.dispatcher = dp
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

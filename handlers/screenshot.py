@@ -100,12 +100,11 @@ async def on_screenshot(
         await message.answer(t(error or "shot_bad_image", lang))
         return
     progress = await message.answer(t("shot_reading", lang))
+    from core.ocr.base import OcrError
     from core.ocr.pipeline import read_screenshot
 
-    from core.ocr.base import OcrError
-
     try:
-        result = await read_screenshot(data, runtime.settings)
+        result = await read_screenshot(data, settings=runtime.settings)
     except OcrError as exc:
         await progress.edit_text(_error_text(exc.key, lang))
         return

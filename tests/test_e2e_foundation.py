@@ -185,3 +185,17 @@ async def test_restart_keeps_the_data(tg: FakeTelegram, bot: BotProcess, tmp_pat
         assert again.stop() == 0, again.log()
     bot.start()  # the module fixture stops it again at the end
     await bot.wait_ready()
+
+
+async def test_flood_from_one_owner_is_throttled(tg: FakeTelegram, bot: BotProcess) -> None:
+    user = 5077
+    for i in range(40):
+        await tg.send_text(user, f"/help {i}")
+    await tg.wait_message(user, contains="How it works", timeout=10)
+    await asyncio.sleep(2.0)
+    answered = [m for m in tg.chat_history(user) if "How it works" in (m.get("text") or "")]
+    # The default allows 20 updates per 2 s window: a flood is cut, a person is never slowed.
+    assert 15 <= len(answered) < 40
+    # After the window, the owner is answered again.
+    await tg.send_text(user, "/help")
+    await tg.wait_message(user, contains="How it works", timeout=10, newer_than=answered[-1]["message_id"])

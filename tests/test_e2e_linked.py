@@ -138,12 +138,14 @@ async def test_link_and_onboard(
     consent = await _to_consent(bot, spotify, await _login_url(tg, OWNER))
     status, _ = await _browser_get(spotify.approve(consent, USER))
     assert status == 200
-    await tg.wait_message(OWNER, contains="Linked as Mina Linked", timeout=WAIT)
+    linked = await tg.wait_message(OWNER, contains="Linked as Mina Linked", timeout=WAIT)
 
-    before = _last_id(tg)
-    await tg.send_text(OWNER, "/retune")
+    # A newly linked owner goes straight on to onboarding, no command needed.
     tags = await tg.wait_message(
-        OWNER, contains="What does your shop feel like", timeout=WAIT, newer_than=before
+        OWNER,
+        contains="What does your shop feel like",
+        timeout=WAIT,
+        newer_than=linked["message_id"],
     )
     labels = {b["text"]: b["callback_data"] for b in _buttons(tags)}
     msg_id = tags["message_id"]
