@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     schedule_owner_refresh: str = "*/15 * * * *"
     schedule_backfill: str = "20 * * * *"
     schedule_housekeeping: str = "40 4 * * *"
+    # Pushes are due at the start of each owner's dayparts: checked every minute.
+    schedule_daypart_pushes: str = "* * * * *"
     # A run missed by up to this long (downtime, a busy loop) still runs, once.
     scheduler_misfire_grace_s: int = Field(6 * 3600, ge=1)
     # Retraining: wall-clock limit of the training child, and the quality gate: the new model

@@ -83,11 +83,6 @@ SCREENSHOT_MAX_ROWS = 60
 # Largest screenshot accepted (bytes); Telegram itself lets bots download up to 20 MB.
 SCREENSHOT_MAX_BYTES = 10 * 1024 * 1024
 
-# Housekeeping (scheduler): what is kept, and for how long.
-OAUTH_STATE_RETENTION_S = 3600  # expired OAuth states are deleted after this
-RECOMMENDATION_SET_RETENTION_DAYS = 90  # the event log keeps the history for stats
-CANDIDATE_CACHE_PATTERN = "tys:cand:*"
-
 # Daypart pushes (core.dayparts, scheduler.dayparts): at most this many dayparts per shop, each
 # at least this long, a push of this many tracks, sent at most this late after the daypart
 # started (the bot was down at the start), and tracks pushed in the last days not pushed again.
@@ -121,5 +116,6 @@ TASTE_IMAGE_PX = 1080
 
 # Housekeeping (scheduler): what is kept, and for how long.
 OAUTH_STATE_RETENTION_S = 3600  # expired OAuth states are deleted after this
+JOB_RUN_RETENTION_DAYS = 14  # job history shown by /jobs and /health
 RECOMMENDATION_SET_RETENTION_DAYS = 90  # the event log keeps the history for stats
 CANDIDATE_CACHE_PATTERN = "tys:cand:*"

@@ -25,9 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.limits import (
     CANDIDATE_CACHE_PATTERN,
+    JOB_RUN_RETENTION_DAYS,
     OAUTH_STATE_RETENTION_S,
     RECOMMENDATION_SET_RETENTION_DAYS,
 )
+from scheduler.dayparts import job_daypart_pushes
 from scheduler.lock import job_lock
 
 log = logging.getLogger("tys.jobs")
@@ -372,6 +374,16 @@ async def job_housekeeping(ctx: JobContext) -> dict[str, Any]:
                 {"d": RECOMMENDATION_SET_RETENTION_DAYS},
             )
         ).rowcount
+        # The minutely daypart job alone writes ~1,440 history rows a day.
+        runs = (
+            await session.execute(
+                text(
+                    "DELETE FROM job_runs WHERE started_at < now() - make_interval(days => :d) "
+                    "AND status <> 'running'"
+                ),
+                {"d": JOB_RUN_RETENTION_DAYS},
+            )
+        ).rowcount
         await session.commit()
     # Candidate caches normally expire by TTL; a key without one (written by an older build or
     # by hand) would never refresh after a retrain, so it goes.
@@ -379,7 +391,12 @@ async def job_housekeeping(ctx: JobContext) -> dict[str, Any]:
     async for key in ctx.redis.scan_iter(match=CANDIDATE_CACHE_PATTERN, count=500):
         if await ctx.redis.ttl(key) == -1:
             stale += await ctx.redis.delete(key)
-    return {"oauth_states": states, "recommendation_sets": sets, "redis_keys": stale}
+    return {
+        "oauth_states": states,
+        "recommendation_sets": sets,
+        "job_runs": runs,
+        "redis_keys": stale,
+    }
 
 
 JOBS: dict[str, Callable[[JobContext], Awaitable[dict[str, Any]]]] = {
@@ -387,6 +404,7 @@ JOBS: dict[str, Callable[[JobContext], Awaitable[dict[str, Any]]]] = {
     "owner_refresh": job_owner_refresh,
     "backfill": job_backfill,
     "housekeeping": job_housekeeping,
+    "daypart_pushes": job_daypart_pushes,
 }
 # The Settings field holding each job's crontab schedule.
 SCHEDULE_SETTING = {
@@ -394,4 +412,5 @@ SCHEDULE_SETTING = {
     "owner_refresh": "schedule_owner_refresh",
     "backfill": "schedule_backfill",
     "housekeeping": "schedule_housekeeping",
+    "daypart_pushes": "schedule_daypart_pushes",
 }
