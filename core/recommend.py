@@ -222,16 +222,34 @@ async def recommend(
     explicit_ok: bool = True,
     why_tags: Sequence[str] = (),
 ) -> list[Rec]:
-    owner_vec = await embeddings.owner_embedding(session, owner_id)
-    centroid = await playlist_centroid(session, playlist_id) if playlist_id else None
+    # Both vectors in one statement: every statement is a round trip, and under load the
+    # round trips, not the SQL, were most of a call (`tys bench recommend` breakdown).
+    vectors = (
+        await session.execute(
+            text(
+                "SELECT (SELECT embedding FROM owner_embeddings WHERE owner_id = :o), "
+                "(SELECT avg(t.embedding) FROM playlist_tracks pt JOIN tracks t "
+                "ON t.id = pt.track_id WHERE pt.playlist_id = :p AND t.embedding IS NOT NULL)"
+            ),
+            {"o": owner_id, "p": playlist_id or -1},
+        )
+    ).one()
+    owner_vec = None if vectors[0] is None else embeddings.as_array(vectors[0])
+    centroid = None if vectors[1] is None else embeddings.as_array(vectors[1])
     if owner_vec is None and centroid is None:
         return []
     query = owner_vec if owner_vec is not None else centroid
     assert query is not None
     q = embeddings.l2_normalize(query)
     # Filters run inside the index scan; iterative scan keeps returning rows until LIMIT is met.
-    await session.execute(text(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}"))
-    await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    # set_config(..., true) is SET LOCAL (this transaction only); both in one round trip.
+    await session.execute(
+        text(
+            "SELECT set_config('hnsw.ef_search', :ef, true), "
+            "set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+        ),
+        {"ef": str(HNSW_EF_SEARCH)},
+    )
     rows = (
         await session.execute(
             text(CANDIDATE_SQL),

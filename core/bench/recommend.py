@@ -231,8 +231,40 @@ class Call:
     exclude: list[int]
 
 
-async def _call(sm: async_sessionmaker[AsyncSession], c: Call) -> tuple[float, int]:
+def _label(statement: Any) -> str:
+    sql = " ".join(str(statement).split())
+    for key, label in (
+        # The first statement also pays for the pool checkout (pre-ping) and BEGIN.
+        ("FROM owner_embeddings", "owner/playlist vectors (+checkout)"),
+        ("avg(t.embedding)", "playlist centroid"),
+        ("hnsw.ef_search", "hnsw settings"),
+        ("hnsw.iterative_scan", "hnsw settings"),
+        ("ORDER BY t.embedding <#>", "HNSW candidates"),
+        ("FROM track_tags", "track tags"),
+    ):
+        if key in sql:
+            return label
+    return sql[:40]
+
+
+async def _call(
+    sm: async_sessionmaker[AsyncSession], c: Call, stages: dict[str, float] | None = None
+) -> tuple[float, int]:
     async with sm() as session:
+        if stages is not None:
+            # Time every statement recommend() sends (round trip + row decoding), by kind;
+            # what is left of the call is Python (numpy re-rank, per-artist cap, cards).
+            execute = session.execute
+
+            async def timed(statement: Any, *a: Any, **kw: Any) -> Any:
+                watch = Stopwatch()
+                try:
+                    return await execute(statement, *a, **kw)
+                finally:
+                    label = _label(statement)
+                    stages[label] = stages.get(label, 0.0) + watch.ms()
+
+            session.execute = timed  # type: ignore[method-assign]
         watch = Stopwatch()
         recs = await rec.recommend(
             session,
@@ -243,6 +275,8 @@ async def _call(sm: async_sessionmaker[AsyncSession], c: Call) -> tuple[float, i
             why_tags=c.owner.tags,
         )
         took = watch.ms()
+        if stages is not None:
+            stages["total"] = stages.get("total", 0.0) + took
         await session.rollback()
     return took, len(recs)
 
@@ -286,21 +320,27 @@ async def explain(sm: async_sessionmaker[AsyncSession], call: Call) -> str:
         assert vec is not None
         await session.execute(text(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}"))
         await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-        sql = rec.CANDIDATE_SQL if hasattr(rec, "CANDIDATE_SQL") else None
-        if sql is None:
-            return "(core.recommend has no CANDIDATE_SQL to explain)"
-        rows = await session.execute(
-            text("EXPLAIN (ANALYZE, BUFFERS) " + sql),
-            rec.candidate_params(
-                call.owner.id,
-                rec.embeddings.l2_normalize(vec),
-                call.owner.playlist_id if call.playlist else None,
-                call.exclude,
-                call.owner.explicit_ok,
-                REC_CANDIDATES,
-            ),
+        sql = rec.CANDIDATE_SQL
+        params = rec.candidate_params(
+            call.owner.id,
+            rec.embeddings.l2_normalize(vec),
+            call.owner.playlist_id if call.playlist else None,
+            call.exclude,
+            call.owner.explicit_ok,
+            REC_CANDIDATES,
         )
+        rows = await session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params)
         out = "\n".join(r[0] for r in rows)
+        ids = [int(r.id) for r in await session.execute(text(rec.CANDIDATE_SQL), params)][:10]
+        rows = await session.execute(
+            text(
+                "EXPLAIN (ANALYZE, BUFFERS) SELECT tt.track_id, g.key FROM track_tags tt "
+                "JOIN tags g ON g.id = tt.tag_id WHERE tt.track_id = ANY(:ids) "
+                "ORDER BY tt.weight DESC, g.id"
+            ),
+            {"ids": ids},
+        )
+        out += "\n\ntrack tags:\n" + "\n".join(r[0] for r in rows)
         await session.rollback()
     return out
 
@@ -322,6 +362,16 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 await _call(sm, c)
             if args.explain:
                 print(await explain(sm, next(c for c in calls if c.playlist and c.exclude)))
+            stages: dict[str, float] = {}
+            for c in calls:
+                await _call(sm, c, stages)
+            total = stages.pop("total")
+            rest = total - sum(stages.values())
+            print(
+                "  where the time goes (mean ms per call): "
+                + ", ".join(f"{k} {v / len(calls):.2f}" for k, v in stages.items())
+                + f", Python {rest / len(calls):.2f} (total {total / len(calls):.2f})"
+            )
             p50s, p95s, empties = [], [], 0
             for r in range(args.runs):
                 times = []
