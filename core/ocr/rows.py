@@ -89,7 +89,7 @@ def join_words(words: Sequence[WordBox]) -> str:
         else:
             gap = w.x0 - prev.x1
             h = max(1, min(prev.height, w.height))
-            tight = gap < 0.2 * h
+            tight = gap < tuning.HANGUL_JOIN_GAP * h
             hangul_pair = bool(_HANGUL.search(prev.text[-1:])) and bool(_HANGUL.search(w.text[:1]))
             out += ("" if tight and hangul_pair else " ") + w.text
         prev = w
@@ -194,7 +194,9 @@ def text_lines(words: Sequence[WordBox]) -> list[_Line]:
     out: list[_Line] = []
     for line in group_lines(words):
         segments = split_segments(line)
-        if any(is_menu(join_words([w for w in seg.words if not _junk(w.text)])) for seg in segments):
+        if any(
+            is_menu(join_words([w for w in seg.words if not _junk(w.text)])) for seg in segments
+        ):
             continue  # a button row or tab bar: whatever else it holds is chrome too
         for seg in segments:
             cleaned = clean_segment(seg)

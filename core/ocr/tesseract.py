@@ -18,6 +18,7 @@ import os
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -108,8 +109,32 @@ class EnginePool:
         return out
 
 
-def _mean_conf(found: list[tuple[str, float, tuple[int, int, int, int]]]) -> float:
-    return sum(c for _, c, _ in found) / len(found) if found else 0.0
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+Found = list[tuple[str, float, tuple[int, int, int, int]]]
+
+
+def _replace_unsure(first: Found, second: Found) -> Found:
+    """Each unsure word of the first reading replaced by the second reading's words over
+    the same span, when those are surer."""
+    out: Found = []
+    for text, conf, box in first:
+        if conf >= tuning.RETRY_BELOW_CONFIDENCE:
+            out.append((text, conf, box))
+            continue
+        over = [
+            item
+            for item in second
+            if min(box[2], item[2][2]) - max(box[0], item[2][0])
+            > 0.5 * min(box[2] - box[0], item[2][2] - item[2][0])
+        ]
+        # Confidence is not comparable across models; an unsure non-Hangul word that the
+        # Korean model reads as Hangul was Hangul misread as Latin letters.
+        hangul = any(_HANGUL.search(t) for t, _, _ in over) and not _HANGUL.search(text)
+        if over and (hangul or min(c for _, c, _ in over) > conf):
+            out += [item for item in over if item not in out]
+        else:
+            out.append((text, conf, box))
+    return out
 
 
 def _ink(crop: np.ndarray) -> np.ndarray:
@@ -142,25 +167,47 @@ def split_merged_lines(grey: np.ndarray, boxes: list[TextBox]) -> list[TextBox]:
     return out
 
 
-def erase_badges(crop: np.ndarray, line_height: int) -> np.ndarray:
-    """Paints over solid badges ("E" boxes, round "19" marks, MV tags): a filled shape about
-    as tall as the text whose knocked-out letter Tesseract would read as noise glued to the
-    title. Glyphs are strokes, so even bold ones cover far less of their bounding box."""
-    mask = _ink(crop).astype(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    out = None
+def _badge_boxes(
+    mask: np.ndarray, line_height: int, min_fill: float, max_w: float
+) -> Iterator[tuple[int, int, int, int]]:
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    width = mask.shape[1]
     for i in range(1, n):
         x, y, w, h, area = (int(v) for v in stats[i])
+        # A shape cut by the crop's side is the edge of a cover or badge beside the text
+        # (the crop is padded, so glyphs do not reach its sides).
+        if x == 0 or x + w >= width:
+            if h >= tuning.SIDE_SHAPE_MIN_HEIGHT * line_height:
+                yield x, y, w, h
+            continue
         if (
             h >= tuning.BADGE_MIN_HEIGHT * line_height
-            and w >= 0.75 * h
-            and w <= 3.5 * h
-            and area >= tuning.BADGE_MIN_FILL * w * h
+            and 0.75 * h <= w <= max_w * h
+            and area >= min_fill * w * h
         ):
-            if out is None:
-                out = crop.copy()
-            out[y : y + h, x : x + w] = 255
-    return crop if out is None else out
+            yield x, y, w, h
+
+
+def erase_badges(
+    crop: np.ndarray, line_height: int, chroma: np.ndarray | None = None
+) -> np.ndarray:
+    """Paints over badges ("E" boxes, round "19" marks, MV tags) whose knocked-out letters
+    Tesseract would read as noise glued to the title: solid shapes about as tall as the
+    text (glyphs are strokes, so even bold ones fill far less of their box), and round
+    coloured marks (app text is grey, rating marks are red)."""
+    found = list(_badge_boxes(_ink(crop), line_height, tuning.BADGE_MIN_FILL, 3.5))
+    if chroma is not None:
+        coloured = (chroma > tuning.BADGE_MIN_CHROMA).astype(np.uint8)
+        # Close the cuts the knocked-out digits make, so the mark is one shape.
+        k = max(3, line_height // 5)
+        coloured = cv2.morphologyEx(coloured, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+        found += list(_badge_boxes(coloured, line_height, 0.45, 1.6))
+    if not found:
+        return crop
+    out = crop.copy()
+    for x, y, w, h in found:
+        out[y : y + h, x : x + w] = 255
+    return out
 
 
 def vertical_room(boxes: list[TextBox]) -> list[tuple[int, int]]:
@@ -194,7 +241,9 @@ class TesseractProvider:
         self._pool = EnginePool(threads if mode == "boxes" else 1, psm)
         # Second opinion for lines the bilingual engine is unsure of: kor+eng sometimes
         # picks English for a Hangul line ("방탄소년단" -> "Beta Er" at 0% confidence).
-        self._retry = EnginePool(self._pool.size, psm, tuning.RETRY_LANGS) if mode == "boxes" else None
+        self._retry = (
+            EnginePool(self._pool.size, psm, tuning.RETRY_LANGS) if mode == "boxes" else None
+        )
         self._threads = ThreadPoolExecutor(max_workers=self._pool.size, thread_name_prefix="tess")
         self._detector = get_detector() if mode == "boxes" else None
         self._lock = threading.Lock()
@@ -210,16 +259,22 @@ class TesseractProvider:
         rgb = np.asarray(img)
         boxes = self._detector.detect(rgb)
         grey = to_grey(img)
+        # Colourfulness per pixel: app text is neutral, rating badges are coloured.
+        chroma = (rgb.max(axis=2).astype(np.int16) - rgb.min(axis=2)).astype(np.uint8)
         boxes = split_merged_lines(grey, boxes)
         limits = vertical_room(boxes)
         # Wide boxes first so both engines finish together.
         order = sorted(range(len(boxes)), key=lambda i: -(boxes[i].x1 - boxes[i].x0))
-        results = self._threads.map(lambda i: self._read_box(grey, boxes[i], limits[i]), order)
+        results = self._threads.map(
+            lambda i: self._read_box(grey, chroma, boxes[i], limits[i]), order
+        )
         words = [w for group in results for w in group]
         words.sort(key=lambda w: (w.y0, w.x0))
         return words
 
-    def _read_box(self, grey: np.ndarray, box: TextBox, room: tuple[int, int]) -> list[WordBox]:
+    def _read_box(
+        self, grey: np.ndarray, chroma: np.ndarray, box: TextBox, room: tuple[int, int]
+    ) -> list[WordBox]:
         h, w = grey.shape
         bh = box.y1 - box.y0
         pad = max(2, round(bh * tuning.LINE_PAD_FRACTION))
@@ -231,7 +286,12 @@ class TesseractProvider:
         crop = grey[y0:y1, x0:x1]
         if crop.shape[0] < 4 or crop.shape[1] < 4:
             return []
-        crop = erase_badges(dark_text_on_light(crop), bh)
+        hue = chroma[y0:y1, x0:x1]
+        border = np.concatenate([hue[0], hue[-1], hue[:, 0], hue[:, -1]])
+        if float(np.median(border)) > tuning.BADGE_MIN_CHROMA:
+            # Text on a coloured ground is a badge or an accent button, never a song.
+            return []
+        crop = erase_badges(dark_text_on_light(crop), bh, hue)
         scale = tuning.LINE_HEIGHT_PX / max(1, bh)
         pil = Image.fromarray(crop)
         if abs(scale - 1) > 0.05:
@@ -241,11 +301,10 @@ class TesseractProvider:
             )
         with self._pool.engine() as api:
             found = self._pool.words(api, pil)
-        if self._retry is not None and _mean_conf(found) < tuning.RETRY_BELOW_CONFIDENCE:
+        if self._retry is not None and any(c < tuning.RETRY_BELOW_CONFIDENCE for _, c, _ in found):
             with self._retry.engine() as api:
                 second = self._retry.words(api, pil)
-            if _mean_conf(second) > _mean_conf(found):
-                found = second
+            found = _replace_unsure(found, second)
         return [
             WordBox(
                 text,

@@ -33,10 +33,13 @@ MERGED_LINE_EMPTY_ROW = 0.02
 # this much of their bounding box filled (strokes of even bold glyphs fill far less).
 BADGE_MIN_HEIGHT = 0.6
 BADGE_MIN_FILL = 0.6
+SIDE_SHAPE_MIN_HEIGHT = 0.4  # a shape cut by a crop's side this tall is a neighbour's edge
+BADGE_MIN_CHROMA = 60  # mean max-min of RGB: a coloured (not grey) mark
 SOURCE_DPI = 300  # told to Tesseract so it does not guess a resolution from the crop
 TESSERACT_LANGS = "kor+eng"
-# A line read with mean word confidence below this is read again with the Korean model alone.
-RETRY_BELOW_CONFIDENCE = 0.6
+# Words read with less confidence than this are read again with the Korean model alone and
+# replaced when it is surer (kor+eng sometimes reads a Hangul word as English letters).
+RETRY_BELOW_CONFIDENCE = 0.5
 RETRY_LANGS = "kor"
 OCR_THREADS = 2  # one Tesseract engine per core
 # Page mode (no detector) upscales the page so phone text is at least this tall.
@@ -46,6 +49,9 @@ PAGE_MIN_WIDTH = 1600
 BADGE_TEXT_RATIO = 0.75  # a 1-2 letter word below this share of its neighbours' height is a badge
 MIN_WORD_CONFIDENCE = 0.35  # words below this are noise (icons read as letters)
 LINE_OVERLAP = 0.5  # vertical overlap (of the smaller box) that puts two words on one line
+# Tesseract splits Hangul words into syllables with gaps up to ~0.3 line heights; a real
+# word space is usually wider. Display only: matching ignores spaces.
+HANGUL_JOIN_GAP = 0.3
 SEGMENT_GAP = 1.5  # a horizontal gap wider than this many line heights splits a line
 # How far (in line heights) a row's left edge may sit left / right of the song column. Right
 # is generous because a badge before a title or artist ("19", "E") may or may not be read.
