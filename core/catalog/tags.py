@@ -41,15 +41,22 @@ def _canon(tag: str) -> str:
     return re.sub(r"[\s_]+", " ", tag.casefold().strip())
 
 
+@lru_cache(maxsize=1)
+def _labels() -> dict[str, str]:
+    """English and Korean labels -> key (built once; map_tags runs per imported row)."""
+    vocab = vocabulary()
+    return {_canon(t.en): t.key for t in vocab.values()} | {
+        _canon(t.ko): t.key for t in vocab.values()
+    }
+
+
 def map_tags(raw: Iterable[str]) -> tuple[list[str], list[str]]:
     """Free-form tags -> (vocabulary keys in first-seen order, tags that mapped to nothing).
 
     A vocabulary key or label is taken as is; anything else goes through the Last.fm map.
     """
     vocab = vocabulary()
-    by_label = {_canon(t.en): t.key for t in vocab.values()} | {
-        _canon(t.ko): t.key for t in vocab.values()
-    }
+    by_label = _labels()
     mapping = lastfm_map()
     keys: list[str] = []
     dropped: list[str] = []
@@ -59,8 +66,10 @@ def map_tags(raw: Iterable[str]) -> tuple[list[str], list[str]]:
             continue
         hyphen = c.replace(" ", "-")
         found = (
-            [hyphen] if hyphen in vocab
-            else [by_label[c]] if c in by_label
+            [hyphen]
+            if hyphen in vocab
+            else [by_label[c]]
+            if c in by_label
             else mapping.get(c) or mapping.get(hyphen) or mapping.get(c.replace("-", " "))
         )
         if not found:
