@@ -321,6 +321,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary DATA_DIR")
     parser.add_argument("--hold", type=float, default=0, help="keep the bot up N s at the end")
     args = parser.parse_args()
+    if args.data_dir:
+        Path(args.data_dir).mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(args))
     return 0
