@@ -94,4 +94,3 @@ def run_tys(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
-

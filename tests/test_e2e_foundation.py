@@ -198,4 +198,6 @@ async def test_flood_from_one_owner_is_throttled(tg: FakeTelegram, bot: BotProce
     assert 15 <= len(answered) < 40
     # After the window, the owner is answered again.
     await tg.send_text(user, "/help")
-    await tg.wait_message(user, contains="How it works", timeout=10, newer_than=answered[-1]["message_id"])
+    await tg.wait_message(
+        user, contains="How it works", timeout=10, newer_than=answered[-1]["message_id"]
+    )

@@ -42,6 +42,8 @@ _UPDATE_BASE = [int(time.time() * 1000) % 1_000_000_000]
 def _fresh_update_base() -> int:
     _UPDATE_BASE[0] += 10_000_000
     return _UPDATE_BASE[0]
+
+
 T = TypeVar("T")
 
 UPDATE_TYPES: tuple[str, ...] = (
