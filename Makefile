@@ -20,7 +20,7 @@ run: $(STAMP)
 	@bash scripts/system-deps.sh || echo "warning: OCR packages missing; screenshots will not be read" >&2
 	@$(BIN)/tys run
 
-test: $(STAMP) system-deps
+test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
