@@ -72,6 +72,12 @@ async def handler_means(web_base: str) -> dict[str, tuple[float, int]]:
     return {k: (1000 * sums[k] / counts[k], int(counts[k])) for k in sums if counts.get(k)}
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Owner:
     id: int
@@ -254,8 +260,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for o in owners:
                     await drv.page_turns(o, args.turns, timed=True)
                 start = time.monotonic()
+                bot_cpu, own_cpu = cpu_s(pid), time.process_time()
                 done = await asyncio.gather(*(drv.clicks(o, args.clicks) for o in owners))
                 wall = time.monotonic() - start
+                # CPU per update of the bot (its ceiling is ~1000/cpu_ms updates/s per core)
+                # and of this driver + fake, to show which side is the bottleneck.
+                bot_cpu = (cpu_s(pid) - bot_cpu) / sum(done) * 1000
+                own_cpu = (time.process_time() - own_cpu) / sum(done) * 1000
                 onb = [x for o in owners for x in o.onboarding_ms]
                 pages = [x for o in owners for x in o.page_ms]
                 per_turn = [x for o in owners for x in o.calls_per_turn]
@@ -268,6 +279,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     "calls_per_turn": median(per_turn),
                     "calls_per_turn_max": max(per_turn),
                     "updates_per_s": sum(done) / wall,
+                    "bot_cpu_ms": bot_cpu,
+                    "driver_cpu_ms": own_cpu,
                     "rss_mb": rss,
                     "peak_rss_mb": hwm,
                     "load": load_note(),
@@ -278,7 +291,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"p95 {one['onb_p95']:.1f} ms | page turn p50 {one['page_p50']:.1f} ms "
                     f"p95 {one['page_p95']:.1f} ms, Bot API calls/turn {one['calls_per_turn']:.0f} "
                     f"(max {one['calls_per_turn_max']}) | {args.owners} owners at once: "
-                    f"{one['updates_per_s']:.0f} updates/s | RSS {rss:.0f} MB (peak {hwm:.0f}) "
+                    f"{one['updates_per_s']:.0f} updates/s (CPU per update: bot "
+                    f"{one['bot_cpu_ms']:.1f} ms, driver+fake {one['driver_cpu_ms']:.1f} ms) | RSS {rss:.0f} MB (peak {hwm:.0f}) "
                     f"({one['load']})"
                 )
             for key in runs[0]:
@@ -287,7 +301,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             print(
                 "median of {n} runs: onboarding p50 {onb_p50:.1f} / p95 {onb_p95:.1f} ms; "
                 "page turn p50 {page_p50:.1f} / p95 {page_p95:.1f} ms; calls/turn "
-                "{calls_per_turn:.0f}; {updates_per_s:.0f} updates/s; RSS {rss_mb:.0f} MB "
+                "{calls_per_turn:.0f}; {updates_per_s:.0f} updates/s (bot CPU {bot_cpu_ms:.1f} "
+                "ms/update); RSS {rss_mb:.0f} MB "
                 "(peak {peak_rss_mb:.0f} MB)".format(n=len(runs), **result)
             )
             print(
