@@ -20,14 +20,21 @@ import itertools
 import re
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.normalize import is_truncated, strip_ellipsis
 from core.ocr import tuning
 from core.ocr.base import WordBox
-from core.ocr.stopwords import ARTIST_DETAIL_SEPARATORS, is_badge, is_menu, is_noise
+from core.ocr.stopwords import (
+    ARTIST_DETAIL_SEPARATORS,
+    is_badge,
+    is_menu,
+    is_noise,
+    is_word_badge,
+)
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LATIN = re.compile(r"[A-Za-z]")
 _JAMO = re.compile(r"[\u1100-\u11ff\u3131-\u318e]")
 # Ellipsis forms OCR produces for "…" at the end of a cut title.
 _ELLIPSIS_TAIL = re.compile(r"\s*(…|\.{2,}|·{2,}|,{2,}|\.,|,\.)\s*$")
@@ -151,14 +158,32 @@ def _junk(token: str) -> bool:
 def _small_tag(word: WordBox, others: Sequence[WordBox]) -> bool:
     """A one- or two-letter word set clearly smaller than the text beside it: the letters
     of a badge ("E", "19") however OCR read them."""
-    if len(word.text.strip()) > 2 or _HANGUL.search(word.text) or not others:
+    if not others or _HANGUL.search(word.text):
+        return False
+    if len(word.text.strip()) > 2 and not is_word_badge(word.text):
         return False
     return word.height < tuning.BADGE_TEXT_RATIO * statistics.median(o.height for o in others)
 
 
+def _pipe_as_i(words: list[WordBox]) -> list[WordBox]:
+    """OCR reads the capital I of "I Melt with You" as "|": a bar set at word spacing next
+    to a Latin word is that I (a separator or cover edge stands further off)."""
+    out = list(words)
+    for k, w in enumerate(out):
+        if w.text != "|":
+            continue
+        for j in (k - 1, k + 1):
+            if 0 <= j < len(out) and _LATIN.search(out[j].text):
+                gap = out[j].x0 - w.x1 if j > k else w.x0 - out[j].x1
+                if gap < tuning.PIPE_AS_I_GAP * max(w.height, out[j].height):
+                    out[k] = replace(w, text="I")
+                    break
+    return out
+
+
 def clean_segment(seg: Segment) -> Segment | None:
     """The segment without badges at its ends, or None when it is noise."""
-    words = list(seg.words)
+    words = _pipe_as_i(list(seg.words))
     words = [
         w for w in words if w.confidence >= tuning.MIN_WORD_CONFIDENCE or _HANGUL.search(w.text)
     ]

@@ -76,7 +76,6 @@ MENU_WORDS: frozenset[str] = frozenset(
         "Premium",
         "Samples",
         "Explore",
-        "New",
         "Listen Now",
         "Browse",
         "Playlist",
@@ -102,34 +101,14 @@ MENU_WORDS: frozenset[str] = frozenset(
 # Single tokens that are badges or decorations beside a title or artist, never part of it.
 BADGE_TOKENS: frozenset[str] = frozenset(
     w.casefold()
-    for w in (
-        "E",
-        "🅴",
-        "19",
-        "19금",
-        "MV",
-        "M/V",
-        "video",
-        "동영상",
-        "영상",
-        "LIVE",
-        "HOT",
-        "NEW",
-        "TITLE",
-        "타이틀",
-        "HD",
-        "4K",
-        "Lyrics",
-        "가사",
-        "•",
-        "·",
-        "⋮",
-        "...",
-        "…",
-        "|",
-        "-",
-        "—",
-    )
+    for w in ("E", "🅴", "19", "19금", "MV", "M/V", "video", "동영상", "영상", "타이틀", "가사",
+              "•", "·", "⋮", "...", "…", "|", "-", "—")
+)  # fmt: skip
+
+# Badge words that are also ordinary title words ("Hot Stuff", "New Rules"): removed only
+# when set smaller than the title beside them, as a badge is.
+WORD_BADGES: frozenset[str] = frozenset(
+    w.casefold() for w in ("HOT", "NEW", "TITLE", "LIVE", "HD", "4K", "Lyrics", "19금")
 )
 
 # Whole segments that are noise by shape.
@@ -181,7 +160,7 @@ def is_noise(text: str) -> bool:
     c = compact(text)
     if not c:
         return True
-    if c in MENU_WORDS or c in BADGE_TOKENS:
+    if c in MENU_WORDS or c in BADGE_TOKENS or c in WORD_BADGES:
         return True
     return any(p.search(text.strip()) for p in NOISE_PATTERNS)
 
@@ -193,3 +172,7 @@ def is_menu(text: str) -> bool:
 
 def is_badge(token: str) -> bool:
     return token.strip().casefold() in BADGE_TOKENS
+
+
+def is_word_badge(token: str) -> bool:
+    return token.strip().casefold() in WORD_BADGES

@@ -130,6 +130,9 @@ def _replace_unsure(first: Found, second: Found) -> Found:
         # Confidence is not comparable across models; an unsure non-Hangul word that the
         # Korean model reads as Hangul was Hangul misread as Latin letters.
         hangul = any(_HANGUL.search(t) for t, _, _ in over) and not _HANGUL.search(text)
+        if _HANGUL.search(text):
+            out.append((text, conf, box))  # a Hangul reading is only replaced by Hangul
+            continue
         if over and (hangul or min(c for _, c, _ in over) > conf):
             out += [item for item in over if item not in out]
         else:
@@ -180,10 +183,12 @@ def _badge_boxes(
             if h >= tuning.SIDE_SHAPE_MIN_HEIGHT * line_height:
                 yield x, y, w, h
             continue
-        if (
-            h >= tuning.BADGE_MIN_HEIGHT * line_height
-            and 0.75 * h <= w <= max_w * h
-            and area >= min_fill * w * h
+        if not 0.75 * h <= w <= max_w * h:
+            continue
+        fill = area / (w * h)
+        if (h >= tuning.BADGE_MIN_HEIGHT * line_height and fill >= min_fill) or (
+            h >= tuning.SMALL_BADGE_MIN_HEIGHT * line_height
+            and fill >= max(min_fill, tuning.SMALL_BADGE_MIN_FILL)
         ):
             yield x, y, w, h
 
@@ -243,6 +248,11 @@ class TesseractProvider:
         # picks English for a Hangul line ("방탄소년단" -> "Beta Er" at 0% confidence).
         self._retry = (
             EnginePool(self._pool.size, psm, tuning.RETRY_LANGS) if mode == "boxes" else None
+        )
+        # ... and with English alone for unsure Latin words (mixed lines make kor+eng read
+        # "Passenger" with the Korean model).
+        self._retry_latin = (
+            EnginePool(self._pool.size, psm, tuning.RETRY_LATIN_LANGS) if mode == "boxes" else None
         )
         self._threads = ThreadPoolExecutor(max_workers=self._pool.size, thread_name_prefix="tess")
         self._detector = get_detector() if mode == "boxes" else None
@@ -305,6 +315,12 @@ class TesseractProvider:
             with self._retry.engine() as api:
                 second = self._retry.words(api, pil)
             found = _replace_unsure(found, second)
+        if self._retry_latin is not None and any(
+            c < tuning.RETRY_BELOW_CONFIDENCE and not _HANGUL.search(t) for t, c, _ in found
+        ):
+            with self._retry_latin.engine() as api:
+                latin = self._retry_latin.words(api, pil)
+            found = _replace_unsure(found, latin)
         return [
             WordBox(
                 text,

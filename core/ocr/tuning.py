@@ -33,6 +33,9 @@ MERGED_LINE_EMPTY_ROW = 0.02
 # this much of their bounding box filled (strokes of even bold glyphs fill far less).
 BADGE_MIN_HEIGHT = 0.6
 BADGE_MIN_FILL = 0.6
+# Smaller solid shapes (Apple's "E" box is half the title's height) need to be more solid.
+SMALL_BADGE_MIN_HEIGHT = 0.45
+SMALL_BADGE_MIN_FILL = 0.7
 SIDE_SHAPE_MIN_HEIGHT = 0.4  # a shape cut by a crop's side this tall is a neighbour's edge
 BADGE_MIN_CHROMA = 60  # mean max-min of RGB: a coloured (not grey) mark
 SOURCE_DPI = 300  # told to Tesseract so it does not guess a resolution from the crop
@@ -41,6 +44,7 @@ TESSERACT_LANGS = "kor+eng"
 # replaced when it is surer (kor+eng sometimes reads a Hangul word as English letters).
 RETRY_BELOW_CONFIDENCE = 0.5
 RETRY_LANGS = "kor"
+RETRY_LATIN_LANGS = "eng"
 OCR_THREADS = 2  # one Tesseract engine per core
 # Page mode (no detector) upscales the page so phone text is at least this tall.
 PAGE_MIN_WIDTH = 1600
@@ -52,6 +56,7 @@ LINE_OVERLAP = 0.5  # vertical overlap (of the smaller box) that puts two words 
 # Tesseract splits Hangul words into syllables with gaps up to ~0.3 line heights; a real
 # word space is usually wider. Display only: matching ignores spaces.
 HANGUL_JOIN_GAP = 0.3
+PIPE_AS_I_GAP = 0.5  # a "|" this close (line heights) to a Latin word is a capital I
 SEGMENT_GAP = 1.5  # a horizontal gap wider than this many line heights splits a line
 # How far (in line heights) a row's left edge may sit left / right of the song column. Right
 # is generous because a badge before a title or artist ("19", "E") may or may not be read.
