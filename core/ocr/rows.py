@@ -170,13 +170,13 @@ def _pipe_as_i(words: list[WordBox]) -> list[WordBox]:
     to a Latin word is that I (a separator or cover edge stands further off)."""
     out = list(words)
     for k, w in enumerate(out):
-        if w.text != "|":
+        if not w.text.startswith("|") or any(ch.isalnum() for ch in w.text):
             continue
         for j in (k - 1, k + 1):
             if 0 <= j < len(out) and _LATIN.search(out[j].text):
                 gap = out[j].x0 - w.x1 if j > k else w.x0 - out[j].x1
                 if gap < tuning.PIPE_AS_I_GAP * max(w.height, out[j].height):
-                    out[k] = replace(w, text="I")
+                    out[k] = replace(w, text="I" + w.text[1:])
                     break
     return out
 
@@ -312,10 +312,13 @@ def split_artist(words: Sequence[WordBox]) -> str:
             if head:
                 return head
     # The separator was not read at all: it leaves a gap as wide as three spaces.
-    if len(ws) > 1:
+    # It must stand out from the other word gaps of the line, which Hangul spacing (and
+    # Tesseract's syllable boxes) make uneven.
+    if len(ws) > 2:
         h = statistics.median(w.height for w in ws)
-        gap, k = max((ws[k].x0 - ws[k - 1].x1, k) for k in range(1, len(ws)))
-        if gap > tuning.ALBUM_GAP * h:
+        gaps = sorted(((ws[k].x0 - ws[k - 1].x1, k) for k in range(1, len(ws))), reverse=True)
+        (gap, k), rest = gaps[0], [g for g, _ in gaps[1:]]
+        if gap > tuning.ALBUM_GAP * h and gap > 2 * max(1, statistics.median(rest)):
             return join_words(ws[:k])
     return text
 

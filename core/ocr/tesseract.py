@@ -140,6 +140,16 @@ def _replace_unsure(first: Found, second: Found) -> Found:
     return out
 
 
+def _scaled(crop: np.ndarray, scale: float) -> Image.Image:
+    pil = Image.fromarray(crop)
+    if abs(scale - 1) <= 0.05:
+        return pil
+    return pil.resize(
+        (max(1, round(pil.width * scale)), max(1, round(pil.height * scale))),
+        Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.LANCZOS,
+    )
+
+
 def _ink(crop: np.ndarray) -> np.ndarray:
     """Boolean text mask of a dark-on-light crop (Otsu threshold)."""
     _, mask = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
@@ -303,14 +313,15 @@ class TesseractProvider:
             return []
         crop = erase_badges(dark_text_on_light(crop), bh, hue)
         scale = tuning.LINE_HEIGHT_PX / max(1, bh)
-        pil = Image.fromarray(crop)
-        if abs(scale - 1) > 0.05:
-            pil = pil.resize(
-                (max(1, round(pil.width * scale)), max(1, round(pil.height * scale))),
-                Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.LANCZOS,
-            )
+        pil = _scaled(crop, scale)
         with self._pool.engine() as api:
             found = self._pool.words(api, pil)
+            if not found:
+                # Tesseract occasionally finds no line at all in a clean crop at one exact
+                # size (and reads it at a pixel more or less); one more size is cheap.
+                scale *= tuning.EMPTY_RETRY_SCALE
+                pil = _scaled(crop, scale)
+                found = self._pool.words(api, pil)
         if self._retry is not None and any(c < tuning.RETRY_BELOW_CONFIDENCE for _, c, _ in found):
             with self._retry.engine() as api:
                 second = self._retry.words(api, pil)
