@@ -112,14 +112,24 @@ class Driver:
                 return c.params.get("callback_query_id") == qid
             return c.params.get("chat_id") == chat and c.method != "getUpdates"
 
-        # Only this press's calls are scanned (the call log grows to tens of thousands; a
-        # scan from the start would make the driver, not the bot, the bottleneck). The fake's
-        # change event wakes the wait, so nothing polls.
+        # Each wake-up scans only the calls that arrived since the last one (with 50 owners
+        # waiting, a rescan from the press on every change made the driver, not the bot, the
+        # bottleneck). The fake's change event wakes the wait, so nothing polls.
+        pos, acked, shown = n_before, False, None
+
         def probe() -> ApiCall | None:
-            seen = [c for c in self.tg.calls[n_before:] if c.status is not None and mine(c)]
-            acked = any(c.method == "answerCallbackQuery" for c in seen)
-            shown = next((c for c in seen if c.method in answer), None)
-            return shown if acked and shown is not None else None
+            nonlocal pos, acked, shown
+            calls = self.tg.calls
+            while pos < len(calls):
+                c = calls[pos]
+                if c.method != "getUpdates" and mine(c):
+                    if c.status is None:
+                        break  # in flight: look again when it is answered
+                    acked = acked or c.method == "answerCallbackQuery"
+                    if shown is None and c.method in answer:
+                        shown = c
+                pos += 1
+            return shown if acked else None
 
         visible = await self.tg._wait(probe, 30, f"no answer to {data!r} for {owner}")
         ms = (visible.received_at - started) * 1000
