@@ -155,6 +155,12 @@ def _junk(token: str) -> bool:
     return is_badge(t) or bool(_RATING_BADGE.match(t)) or not any(ch.isalnum() for ch in t)
 
 
+def _weak(word: WordBox) -> bool:
+    """A lone unsure letter at a line's end: the edge of a badge or cover read as a letter."""
+    t = word.text.strip()
+    return len(t) == 1 and not _HANGUL.search(t) and word.confidence < tuning.WEAK_LETTER_CONFIDENCE
+
+
 def _small_tag(word: WordBox, others: Sequence[WordBox]) -> bool:
     """A one- or two-letter word set clearly smaller than the text beside it: the letters
     of a badge ("E", "19") however OCR read them."""
@@ -187,11 +193,13 @@ def clean_segment(seg: Segment) -> Segment | None:
     words = [
         w for w in words if w.confidence >= tuning.MIN_WORD_CONFIDENCE or _HANGUL.search(w.text)
     ]
-    while len(words) > 1 and (_junk(words[0].text) or _small_tag(words[0], words[1:])):
+    while len(words) > 1 and (
+        _junk(words[0].text) or _small_tag(words[0], words[1:]) or _weak(words[0])
+    ):
         words.pop(0)
     while (
         len(words) > 1
-        and (_junk(words[-1].text) or _small_tag(words[-1], words[:-1]))
+        and (_junk(words[-1].text) or _small_tag(words[-1], words[:-1]) or _weak(words[-1]))
         and not _ELLIPSIS_TAIL.search(words[-1].text)
     ):
         words.pop()

@@ -52,6 +52,7 @@ PAGE_MIN_WIDTH = 1600
 
 # --- row parsing --------------------------------------------------------------------------
 BADGE_TEXT_RATIO = 0.75  # a 1-2 letter word below this share of its neighbours' height is a badge
+WEAK_LETTER_CONFIDENCE = 0.5  # a lone letter at a line's end read less surely is an edge
 MIN_WORD_CONFIDENCE = 0.35  # words below this are noise (icons read as letters)
 LINE_OVERLAP = 0.5  # vertical overlap (of the smaller box) that puts two words on one line
 # Tesseract splits Hangul words into syllables with gaps up to ~0.3 line heights; a real
