@@ -20,7 +20,7 @@ from core.datagen import generate
 from core.db import make_engine, make_sessionmaker, upgrade
 from core.embeddings import bootstrap_if_needed, serving_version
 
-TIME_LIMIT = 20.0  # seconds of training per run: enough for this small log
+TIME_LIMIT = 90.0  # a cap, not a target: this small log trains in seconds on an idle machine
 
 
 @pytest.fixture(scope="module")
