@@ -269,6 +269,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     await drv.onboard(o, timed=True)
                 for o in owners:
                     await drv.page_turns(o, args.turns, timed=True)
+                print(f"  {args.owners} owners clicking at once ({load_note()})", flush=True)
                 start = time.monotonic()
                 bot_cpu, own_cpu = cpu_s(pid), time.process_time()
                 done = await asyncio.gather(*(drv.clicks(o, args.clicks) for o in owners))
