@@ -5,7 +5,7 @@ owner (remove / fix / add another screenshot), then saved as a playlist of sourc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -78,16 +78,20 @@ class FixError(ValueError):
         self.key = key
 
 
-async def match_rows(session: AsyncSession, rows: Iterable[Any]) -> list[Row]:
-    """OCR rows (title, artist, truncated) -> matched Rows (unmatched rows kept, never forced)."""
-    matcher = await get_matcher(session)
+async def match_rows(session: AsyncSession, rows: Sequence[Any]) -> list[Row]:
+    """OCR rows -> Rows matched to the catalog (unmatched rows kept, never forced)."""
+    from core.ocr.pipeline import match_rows as ocr_match
+
     out = []
-    for raw in rows:
-        row = Row(raw.title, raw.artist, bool(getattr(raw, "truncated", False)))
-        hit = matcher.match(row.title, row.artist, truncated=row.truncated)
-        if hit is not None:
-            row.track_id, row.match_title, row.match_artist = hit.track_id, hit.title, hit.artist
-            row.score = float(hit.score)
+    for r in ocr_match(rows, await get_matcher(session)):
+        row = Row(r.title, r.artist, r.truncated)
+        if r.match is not None:
+            row.track_id, row.match_title, row.match_artist = (
+                r.match.track_id,
+                r.match.title,
+                r.match.artist,
+            )
+            row.score = float(r.match.score)
         out.append(row)
     return out
 

@@ -339,7 +339,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "ko": "이해하지 못했어요. “번호 제목 - 가수” 형식으로 입력해 주세요.",
     },
     "shot_fix_no_row": {"en": "There is no such row.", "ko": "그런 줄이 없어요."},
-    "shot_fix_too_long": {"en": "That is too long for one song.", "ko": "한 곡이라기엔 너무 길어요."},
+    "shot_fix_too_long": {
+        "en": "That is too long for one song.",
+        "ko": "한 곡이라기엔 너무 길어요.",
+    },
     "shot_fixed": {"en": "Row {n} updated.", "ko": "{n}번 줄을 고쳤어요."},
     "shot_more_hint": {
         "en": "Send the next screenshot — I'll add its songs to this list.",
@@ -352,24 +355,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "다른 스크린샷을 보내거나, /recommend 로 취향에 맞는 곡을 받아 보세요.",
     },
     "shot_playlist_name": {"en": "Screenshot {date}", "ko": "스크린샷 {date}"},
-    "shot_no_rows": {
-        "en": "I couldn't find any song rows in that picture. Please send a screenshot of a "
-        "playlist (the list of songs, not the cover).",
-        "ko": "사진에서 곡 목록을 찾지 못했어요. 플레이리스트 화면(곡 목록)의 스크린샷을 보내 "
-        "주세요.",
-    },
-    "shot_too_big": {
-        "en": "That file is too large (max 10 MB). Please send a normal screenshot.",
-        "ko": "파일이 너무 커요 (최대 10MB). 일반 스크린샷을 보내 주세요.",
-    },
-    "shot_bad_image": {
-        "en": "I can't open that picture. Please send a PNG or JPEG screenshot.",
-        "ko": "이 사진을 열 수 없어요. PNG 나 JPEG 스크린샷을 보내 주세요.",
-    },
-    "shot_unavailable": {
-        "en": "Reading screenshots is not available right now. Please try again later.",
-        "ko": "지금은 스크린샷을 읽을 수 없어요. 나중에 다시 시도해 주세요.",
-    },
     # --- dayparts (handlers/dayparts.py, scheduler/dayparts.py) ---
     "cmd_dayparts": {"en": "Songs for each part of the day", "ko": "시간대별 추천곡"},
     "dp_title": {"en": "🕰 <b>Daypart songs</b>", "ko": "🕰 <b>시간대별 추천곡</b>"},
@@ -505,6 +490,45 @@ TEXTS: dict[str, dict[str, str]] = {
     "taste_plot_picks": {"en": "your picks", "ko": "고른 곡"},
     "taste_plot_adds": {"en": "added songs", "ko": "추가한 곡"},
     "taste_plot_you": {"en": "your shop", "ko": "우리 매장"},
+    # --- screenshot OCR refusals (core.ocr errors carry these keys) ---
+    "ocr_failed": {
+        "en": "Sorry, I couldn't read that picture. Please try another screenshot.",
+        "ko": "죄송해요, 이 사진을 읽지 못했어요. 다른 스크린샷으로 다시 시도해 주세요.",
+    },
+    "ocr_too_large": {
+        "en": "That file is too large (max 10 MB). Please send the screenshot as a photo.",
+        "ko": "파일이 너무 커요 (최대 10MB). 스크린샷을 사진으로 보내 주세요.",
+    },
+    "ocr_unsupported_format": {
+        "en": "I can read PNG, JPEG and WebP screenshots only.",
+        "ko": "PNG, JPEG, WebP 스크린샷만 읽을 수 있어요.",
+    },
+    "ocr_corrupt": {
+        "en": "That image seems damaged. Please take the screenshot again.",
+        "ko": "이미지가 손상된 것 같아요. 스크린샷을 다시 찍어 보내 주세요.",
+    },
+    "ocr_too_many_pixels": {
+        "en": "That image is far too big to be a screenshot. Please send a normal screenshot.",
+        "ko": "스크린샷이라기엔 이미지가 너무 커요. 일반 스크린샷을 보내 주세요.",
+    },
+    "ocr_too_small": {
+        "en": "That image is too small to read. Please send a full-size screenshot.",
+        "ko": "이미지가 너무 작아서 읽을 수 없어요. 원래 크기의 스크린샷을 보내 주세요.",
+    },
+    "ocr_no_text": {
+        "en": "I couldn't find any text in that picture. Is it a playlist screenshot?",
+        "ko": "사진에서 글자를 찾지 못했어요. 플레이리스트 스크린샷이 맞나요?",
+    },
+    "ocr_not_playlist": {
+        "en": "I couldn't find a list of songs in that picture. Please send a screenshot "
+        "of a playlist (song titles with artists).",
+        "ko": "사진에서 곡 목록을 찾지 못했어요. 곡 제목과 가수가 보이는 플레이리스트 "
+        "스크린샷을 보내 주세요.",
+    },
+    "ocr_unavailable": {
+        "en": "Screenshot reading is unavailable right now. Please try again later.",
+        "ko": "지금은 스크린샷을 읽을 수 없어요. 잠시 후 다시 시도해 주세요.",
+    },
     "cmd_start": {"en": "Start / link Spotify", "ko": "시작 / Spotify 연결"},
     "cmd_help": {"en": "How it works", "ko": "사용 방법"},
     "cmd_lang": {"en": "Language", "ko": "언어"},

@@ -63,11 +63,7 @@ def render(imp: screenshots.Import, lang: str) -> tuple[str, InlineKeyboardMarku
 
 
 def _error_text(key: str, lang: str) -> str:
-    if key in TEXTS:
-        return t(key, lang)
-    from core.ocr.base import message_for
-
-    return message_for(key, lang)
+    return t(key if key in TEXTS else "ocr_failed", lang)
 
 
 async def _image_bytes(message: Message, bot: Bot) -> tuple[bytes | None, str | None]:
@@ -77,9 +73,9 @@ async def _image_bytes(message: Message, bot: Bot) -> tuple[bytes | None, str | 
     elif message.document is not None:
         item = message.document
     else:
-        return None, "shot_bad_image"
+        return None, "ocr_unsupported_format"
     if item.file_size and item.file_size > SCREENSHOT_MAX_BYTES:
-        return None, "shot_too_big"
+        return None, "ocr_too_large"
     buf = io.BytesIO()
     await bot.download(item, destination=buf)
     return buf.getvalue(), None
@@ -97,7 +93,7 @@ async def on_screenshot(
 ) -> None:
     data, error = await _image_bytes(message, bot)
     if error is not None or data is None:
-        await message.answer(t(error or "shot_bad_image", lang))
+        await message.answer(t(error or "ocr_unsupported_format", lang))
         return
     progress = await message.answer(t("shot_reading", lang))
     from core.ocr.base import OcrError
@@ -110,7 +106,7 @@ async def on_screenshot(
         return
     rows = await screenshots.match_rows(session, result.rows)
     if not rows:
-        await progress.edit_text(t("shot_no_rows", lang))
+        await progress.edit_text(t("ocr_not_playlist", lang))
         return
     stored = await state.get_data()
     imp = screenshots.Import.from_json(stored.get(_DATA))

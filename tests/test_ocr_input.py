@@ -11,7 +11,6 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from core.ocr import tuning
 from core.ocr.base import (
-    MESSAGES,
     CorruptImage,
     FileTooLarge,
     ImageTooSmall,
@@ -23,6 +22,7 @@ from core.ocr.base import (
 )
 from core.ocr.pipeline import read_screenshot
 from core.ocr.preprocess import open_image
+from core.texts import TEXTS
 from tests.screens import font, render
 
 
@@ -70,7 +70,7 @@ def test_limits_are_what_the_product_promises() -> None:
 
 def test_every_error_key_has_korean_and_english_text() -> None:
     for cls in (FileTooLarge, UnsupportedFormat, CorruptImage, TooManyPixels, NoText, NotAPlaylist):
-        assert set(MESSAGES[cls.key]) == {"ko", "en"}
+        assert set(TEXTS[cls.key]) == {"ko", "en"}
 
 
 async def test_a_30_mb_file_is_refused_before_decoding() -> None:

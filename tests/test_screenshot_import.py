@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from sqlalchemy import text
 
-from core import screenshots
+from core import ocr, screenshots
 from core.catalog.matching import CatalogMatcher
 
 
-@dataclass
-class OcrRow:
-    title: str
-    artist: str | None
-    truncated: bool = False
+def OcrRow(title: str, artist: str | None, truncated: bool = False) -> ocr.OcrRow:
+    return ocr.OcrRow(title, artist, truncated, confidence=0.9)
 
 
 @pytest.fixture

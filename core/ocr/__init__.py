@@ -1,13 +1,12 @@
 """Playlist screenshots -> song rows (-> catalog tracks). See `core.ocr.pipeline`.
 
-from core.ocr import read_screenshot, match_rows, OcrError, MESSAGES
+from core.ocr import read_screenshot, match_rows, OcrError
 result = await read_screenshot(data, settings=settings)   # OcrResult(rows, provider, seconds)
 rows = match_rows(result.rows, matcher)                   # OcrRow.match: RowMatch | None
-except OcrError as exc: MESSAGES[exc.key][lang]
+except OcrError as exc: core.texts.t(exc.key, lang)
 """
 
 from core.ocr.base import (
-    MESSAGES,
     CorruptImage,
     FileTooLarge,
     ImageTooSmall,
@@ -32,7 +31,6 @@ from core.ocr.pipeline import (
 )
 
 __all__ = [
-    "MESSAGES",
     "CorruptImage",
     "FileTooLarge",
     "ImageTooSmall",

@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.ocr.base import MESSAGES, OcrError
+from core.ocr.base import OcrError
 from core.ocr.pipeline import OcrResult, get_provider, match_rows, read_screenshot_sync
+from core.texts import TEXTS, t
 
 EXIT_USAGE = 2
 
@@ -103,7 +104,7 @@ def main(argv: list[str], urls: Any = None, settings: Any = None) -> int:
                 doc = {"file": str(path), "error": {"key": exc.key, "message": str(exc)}}
                 print(json.dumps(doc, ensure_ascii=False))
             else:
-                hint = MESSAGES.get(exc.key, MESSAGES["ocr_failed"])["en"]
+                hint = t(exc.key if exc.key in TEXTS else "ocr_failed", "en")
                 print(f"{path}: {exc}\n  -> {hint}", file=sys.stderr)
             continue
         rows = match_rows(result.rows, matcher) if matcher is not None else result.rows

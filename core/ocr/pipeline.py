@@ -7,7 +7,7 @@ CPU work (decoding, detection, Tesseract) runs on one dedicated worker thread, s
 loop never blocks and concurrent screenshots queue instead of fighting over 2 cores (each job
 already uses both through the engine pool). Models load once per process, on first use or
 through `warm_up()` at startup. Refusals are `OcrError` subclasses with a message `key`
-(texts in `core.ocr.base.MESSAGES`).
+(texts in core/texts.py).
 """
 
 from __future__ import annotations
