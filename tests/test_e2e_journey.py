@@ -28,7 +28,7 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture(scope="module")
 async def bot(
     tg: FakeTelegram, services, data_dir: Path, tmp_path_factory
-) -> AsyncIterator[BotProcess]:  # noqa: ANN001
+) -> AsyncIterator[BotProcess]:
     # The test taps faster than any thumb; throttling has its own test.
     env = bot_env(data_dir, tg.base_url, THROTTLE_RATE="1000")
     proc = BotProcess(env, tmp_path_factory.mktemp("journey") / "bot.log")
@@ -185,7 +185,7 @@ async def test_recommendations_toggle_veto_more_add(
     state["added_titles"] = [r["title"] for r in rows]
 
 
-async def test_events_logged(bot: BotProcess, services, state: dict) -> None:  # noqa: ANN001
+async def test_events_logged(bot: BotProcess, services, state: dict) -> None:
     client: AsyncMongoClient = AsyncMongoClient(services.mongodb_url)
     coll = client.get_default_database()["events"]
     for _ in range(100):
