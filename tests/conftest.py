@@ -89,3 +89,12 @@ async def fresh_db(services) -> AsyncIterator[str]:
         await asyncio.sleep(0)
         await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await conn.close()
+
+
+@pytest.fixture(scope="module")
+async def tg() -> AsyncIterator:
+    """A fake Telegram Bot API per test module (the real `tys run` is pointed at it)."""
+    from tests.fakes.telegram import FakeTelegram
+
+    async with FakeTelegram(token="123456:TEST-token") as fake:
+        yield fake

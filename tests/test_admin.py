@@ -37,12 +37,6 @@ async def db_url(services) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="module")
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token="123456:TEST-token") as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 async def bot(
     tg: FakeTelegram, db_url: str, services, data_dir: Path, tmp_path_factory
 ) -> AsyncIterator[BotProcess]:

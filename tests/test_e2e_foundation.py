@@ -16,12 +16,6 @@ OWNER = 5001
 
 
 @pytest.fixture(scope="module")
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token="123456:TEST-token") as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 async def bot(
     tg: FakeTelegram, services, data_dir: Path, tmp_path_factory
 ) -> AsyncIterator[BotProcess]:

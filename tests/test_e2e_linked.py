@@ -41,12 +41,6 @@ def _catalog() -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token="123456:TEST-token") as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 async def lastfm() -> AsyncIterator[FakeLastfm]:
     async with FakeLastfm() as fake:
         yield fake

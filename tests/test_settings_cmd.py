@@ -22,12 +22,6 @@ WAIT = 60
 
 
 @pytest.fixture(scope="module")
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token="123456:TEST-token") as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 async def spotify() -> AsyncIterator[FakeSpotify]:
     async with FakeSpotify() as fake:
         fake.add_user(USER, "Settings & Shop")

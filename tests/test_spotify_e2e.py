@@ -26,12 +26,6 @@ CANCELLER = 5102
 
 
 @pytest.fixture(scope="module")
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token="123456:TEST-token") as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
 async def spotify() -> AsyncIterator[FakeSpotify]:
     async with FakeSpotify() as fake:
         fake.add_user("mina.cafe", "Mina & Co")
