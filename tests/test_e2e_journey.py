@@ -150,7 +150,12 @@ async def test_recommendations_toggle_veto_more_add(
     assert any(e["type"] == "strikethrough" for e in vetoed.get("entities", []))
 
     more = next(b for b in _buttons(vetoed) if b["text"].startswith("More"))
+    n_calls = len(tg.calls)
     await clicker.press(vetoed, more["callback_data"])
+    await asyncio.sleep(0.5)  # anything else the page turn would send arrives by now
+    turn = [c.method for c in tg.calls[n_calls:] if c.method != "getUpdates"]
+    # A page turn costs two Bot API calls: the callback answer and one edit.
+    assert sorted(turn) == ["answerCallbackQuery", "editMessageText"]
     page2 = clicker.current(msg_id)
     assert "page 2" in page2["text"]
     second_titles = [
