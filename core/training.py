@@ -255,6 +255,14 @@ class ChildResult:
         return f"training process exited with code {self.returncode}: {last[0][:300]}"
 
 
+def _child_env() -> dict[str, str]:
+    """The training child's environment: this process's, minus thread caps set for other
+    work (core.ocr pins OMP_THREAD_LIMIT=1 for Tesseract), so torch gets its own threads."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
 async def run_child(
     graph: Path,
     output: Path,
@@ -290,7 +298,7 @@ async def run_child(
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=_child_env(),
     )
     assert proc.stderr is not None
     tail: list[str] = []
