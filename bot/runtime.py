@@ -200,8 +200,6 @@ async def serve(rt: Runtime, on_startup_hooks: list | None = None) -> None:
             ) from None
         for hook in on_startup_hooks or []:
             await hook()
-        # Load the OCR models now, off the event loop, rather than on an owner's first screenshot.
-        _background.add(asyncio.create_task(_warm_up_ocr(s)))
         try:
             if s.telegram_mode is TelegramMode.webhook:
                 await bot.set_webhook(
@@ -234,18 +232,6 @@ async def serve(rt: Runtime, on_startup_hooks: list | None = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         await bot.session.close()
-
-
-_background: set[asyncio.Task[None]] = set()  # keeps fire-and-forget tasks referenced
-
-
-async def _warm_up_ocr(settings: Settings) -> None:
-    try:
-        from core.ocr import warm_up
-
-        await warm_up(settings)
-    except Exception as exc:  # the bot works without screenshots; each one says so
-        log.warning("OCR not available: %s", exc)
 
 
 def _derived_secret(s: Settings) -> str:
