@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,6 +87,43 @@ def _port_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
         return True
+
+
+def _tcp_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), 0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _spawn_until_ready(
+    cmd: list[str],
+    cwd: Path,
+    ready: Callable[[], bool],
+    what: str,
+    logfile: Path,
+    timeout: float,
+) -> subprocess.Popen[bytes]:
+    """Start a server detached from our session (we stop it ourselves, in order) and wait
+    until `ready()`; a server that exits or stays unready is a ServiceError."""
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=cwd,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServiceError(f"{what} exited at start; see {logfile}")
+        if ready():
+            return proc
+        time.sleep(0.02)
+    proc.kill()
+    raise ServiceError(f"{what} did not become ready within {timeout:g} s")
 
 
 def _terminate(pid: int, timeout: float = 10.0) -> None:
@@ -328,24 +365,15 @@ class _Redis(_Server):
             "--save",
             "60 1",
         ]
-        proc = subprocess.Popen(
+        proc = _spawn_until_ready(
             cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=self.root,
+            self.root,
+            lambda: self.sock.exists() and self._ping(),
+            "Redis",
+            self.root / "redis.log",
+            timeout=15,
         )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise ServiceError(f"Redis exited at start; see {self.root / 'redis.log'}")
-            if self.sock.exists() and self._ping():
-                self.pidfile.write_text(str(proc.pid))
-                return
-            time.sleep(0.02)
-        proc.kill()
-        raise ServiceError("Redis did not become ready within 15 s")
+        self.pidfile.write_text(str(proc.pid))
 
     def _ping(self) -> bool:
         try:
@@ -399,27 +427,16 @@ class _Mongo(_Server):
             "--log-file",
             str(self.root / "nx-27017.log"),
         ]
-        proc = subprocess.Popen(
+        proc = _spawn_until_ready(
             cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=self.root,
+            self.root,
+            lambda: _tcp_open(port),
+            "MongoDB-wire server",
+            self.root / "nx-27017.log",
+            timeout=20,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise ServiceError(
-                    f"MongoDB-wire server exited at start; see {self.root / 'nx-27017.log'}"
-                )
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                if not self.pidfile.exists():
-                    self.pidfile.write_text(str(proc.pid))
-                return
-            time.sleep(0.03)
-        proc.kill()
-        raise ServiceError("MongoDB-wire server did not become ready within 20 s")
+        if not self.pidfile.exists():
+            self.pidfile.write_text(str(proc.pid))
 
     def url(self) -> str:
         return f"mongodb://127.0.0.1:{self.port()}/tys?directConnection=true"
