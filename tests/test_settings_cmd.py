@@ -106,7 +106,9 @@ async def test_settings_in_one_message(
     # Language: to Korean and back, in place.
     await _press(tg, msg_id, "🌐 한국어", "설정")
     assert await _owner(engine, "language") == "ko"
-    await _press(tg, msg_id, "🌐 English", "Settings")
+    # Not just "Settings": the Korean text holds the display name "Settings & Shop" too, and a
+    # press sent before the English edit lands can be overwritten by it.
+    await _press(tg, msg_id, "🌐 English", "Language: English")
 
     # Shop name: refused inputs get a clear message and leave the owner in the form.
     await _press(tg, msg_id, "✏️", "Type your shop's name")
