@@ -328,6 +328,13 @@ def main(argv: list[str] | None = None) -> int:
         # argparse's REMAINDER drops a leading option (`tys datagen --owners 5`): pass the
         # rest through untouched; the command parses its own arguments.
         args = argparse.Namespace(command=argv[0], rest=argv[1:], func=_delegated(argv[0]))
+    elif argv and argv[0] == "evaluate":  # same reason: `tys evaluate --data DIR`
+        args = argparse.Namespace(
+            command="evaluate",
+            rest=argv[1:],
+            func=_external("recommender.cli", "evaluate_main"),
+            needs_settings=False,
+        )
     else:
         args = parser.parse_args(argv)
     try:

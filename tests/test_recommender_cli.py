@@ -101,6 +101,16 @@ def test_module_entry_point_bad_input(tmp_path: Path) -> None:
     assert proc.stderr.strip().startswith("tys evaluate: error: data directory not found")
 
 
+def test_tys_evaluate_passes_options_through(data_dir: Path, capsys) -> None:
+    """`tys evaluate --data DIR` (options first, as the README writes it) reaches the harness."""
+    from bot.cli import main as tys
+
+    assert tys(["evaluate", "--data", str(data_dir), "--models", "pop", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert [r["model"] for r in rows] == ["pop"]
+    assert 0.0 <= rows[0]["recall@20"] <= 1.0
+
+
 def _graph(path: Path, holdout: bool = True) -> dict[str, np.ndarray]:
     d = planted_communities(80, 60, n_comm=2, per_user=10, seed=2)
     train, _, test = split_pairs(d["pairs"], seed=2, valid=0.0, test=0.2)
