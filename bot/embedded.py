@@ -29,6 +29,11 @@ from pathlib import Path
 
 import psutil
 
+# Large enough to keep a 1M-track HNSW index (~550 MB) in PostgreSQL's own cache: at 128 MB
+# every index search paid for buffer replacement from the OS cache. Pages are only resident
+# once used, so a small catalog costs no more memory.
+PG_SHARED_BUFFERS = "1GB"
+
 log = logging.getLogger(__name__)
 
 MANUAL = 0  # owner id recorded for servers started by `tys services start`
@@ -203,6 +208,25 @@ class _Postgres(_Server):
             entry = pwd.getpwnam(user)
             os.chown(path, entry.pw_uid, entry.pw_gid)
 
+    def _orphans(self) -> list[int]:
+        """Processes still working in this PGDATA (a killed postmaster's backends: each
+        server process runs with the data directory as its working directory)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if os.readlink(entry / "cwd") == os.path.realpath(self.pgdata):
+                        found.append(int(entry.name))
+        return found
+
+    def _wait_for_orphans(self, timeout_s: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while (left := self._orphans()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in left:  # still there: they would block the start for good
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
     def start(self) -> None:
         user = self._run_as()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -232,7 +256,11 @@ class _Postgres(_Server):
             )
         stale = self.pgdata / "postmaster.pid"
         if stale.exists() and not _pid_alive(_read_pid(stale)):
-            stale.unlink()  # left by a crash; the old postmaster is gone
+            # Left by a crash: the postmaster is gone, but its backends may still be exiting
+            # and holding the shared memory; starting now fails with "database system is
+            # shut down".
+            self._wait_for_orphans()
+            stale.unlink()
         sock = self.sockdir
         sock.mkdir(parents=True, exist_ok=True)
         self._chown(sock, user)
@@ -251,7 +279,7 @@ class _Postgres(_Server):
                 "-l",
                 str(logfile),
                 "-o",
-                f"-h '' -k {sock} -c max_connections=200 -c shared_buffers=128MB",
+                f"-h '' -k {sock} -c max_connections=200 -c shared_buffers={PG_SHARED_BUFFERS}",
                 "start",
             ],
             user,
