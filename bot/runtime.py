@@ -139,6 +139,7 @@ def make_dispatcher(rt: Runtime) -> Dispatcher:
     dp.update.outer_middleware(
         mw.ThrottlingMiddleware(rt.redis, s.throttle_rate, s.throttle_window_s, s.default_language)
     )
+    dp.update.outer_middleware(mw.SerialPerOwnerMiddleware())
     dp.update.outer_middleware(mw.DbSessionMiddleware(rt.sessionmaker))
     dp.update.outer_middleware(mw.OwnerMiddleware(s.default_language))
     timing = mw.TimingMiddleware()

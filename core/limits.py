@@ -34,6 +34,8 @@ PLAYLIST_IMPORT_LASTFM_BUDGET_S = 20.0
 PROGRESS_EDIT_INTERVAL_S = 1.5
 # Shop name typed in /settings (owners.shop_name holds 128; 64 fits a Telegram button).
 SHOP_NAME_MAX = 64
+# An owner's last_seen_at is rewritten at most this often (activity counts are per day).
+OWNER_TOUCH_S = 60.0
 
 # OAuth state lifetime.
 OAUTH_STATE_TTL_S = 600

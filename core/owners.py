@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.limits import OWNER_TOUCH_S
 from core.models import Owner
 from core.texts import LANGUAGES
+
+# One statement whatever the case: insert a new owner; for a known one touch last_seen_at
+# (and clear blocked_at) only when it is stale, so a burst of button presses does not write
+# the row on every update; the row is returned either way.
+_GET_OR_CREATE = text(
+    "WITH up AS ("
+    " INSERT INTO owners (id, language, first_name) VALUES (:id, :lang, :first)"
+    " ON CONFLICT (id) DO UPDATE SET last_seen_at = now(), blocked_at = NULL"
+    " WHERE owners.blocked_at IS NOT NULL"
+    " OR owners.last_seen_at < now() - make_interval(secs => :touch)"
+    " RETURNING owners.*)"
+    " SELECT * FROM up"
+    " UNION ALL SELECT * FROM owners WHERE id = :id AND NOT EXISTS (SELECT 1 FROM up)"
+)
 
 
 async def get_or_create(
     session: AsyncSession, user_id: int, *, language: str, first_name: str | None = None
 ) -> Owner:
-    """One round trip: insert if new, touch last_seen_at, return the row."""
-    stmt = (
-        insert(Owner)
-        .values(id=user_id, language=language, first_name=first_name)
-        .on_conflict_do_update(
-            index_elements=[Owner.id],
-            set_={"last_seen_at": func.now(), "blocked_at": None},
-        )
-        .returning(Owner)
-    )
-    owner = (await session.execute(stmt)).scalar_one()
+    """One round trip: insert if new, touch last_seen_at when stale, return the row."""
+    stmt = select(Owner).from_statement(_GET_OR_CREATE)
+    params = {"id": user_id, "lang": language, "first": first_name, "touch": OWNER_TOUCH_S}
+    owner = (await session.execute(stmt, params)).scalar_one_or_none()
+    if owner is None:
+        # A concurrent first update of the same new owner inserted the row after this
+        # statement's snapshot was taken; the next statement sees it.
+        owner = await session.get(Owner, user_id)
+    assert owner is not None
     return owner
 
 

@@ -5,7 +5,7 @@ idempotent against the database, not against the message the owner happens to se
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,11 @@ class Item:
     selected: bool
     added: bool
     vetoed: bool
+
+    @property
+    def pending_add(self) -> bool:
+        """Counts toward "Add N" when selected: not added, not vetoed."""
+        return not self.added and not self.vetoed
 
 
 @dataclass(frozen=True)
@@ -143,20 +148,35 @@ async def load(session: AsyncSession, set_id: int, owner_id: int) -> RecSet | No
     return RecSet(head.id, head.owner_id, head.playlist_id, head.page, items, int(pending))
 
 
-async def toggle(session: AsyncSession, rec: RecSet, rank: int) -> bool:
-    """Flip one item's selection on the current page; False if there is no such item."""
-    result = await session.execute(
-        text(
-            "UPDATE recommendation_items SET selected = NOT selected WHERE set_id = :s AND page = :p "
-            "AND rank = :r AND vetoed_at IS NULL AND added_at IS NULL"
-        ),
-        {"s": rec.id, "p": rec.page, "r": rank},
-    )
-    return bool(result.rowcount)
+def _patched(rec: RecSet, rank: int, **changes: bool) -> RecSet:
+    """The set with one item changed as the database now has it: the page is re-rendered
+    from this, so a press costs one UPDATE instead of re-reading the set."""
+    old = next(i for i in rec.items if i.rank == rank)
+    new = replace(old, **changes)
+    counts = int(new.selected and new.pending_add) - int(old.selected and old.pending_add)
+    items = [new if i.rank == rank else i for i in rec.items]
+    return replace(rec, items=items, pending=rec.pending + counts)
 
 
-async def veto(session: AsyncSession, rec: RecSet, rank: int) -> int | None:
-    """'Not for my shop': returns the vetoed track id (None if already vetoed / unknown)."""
+async def toggle(session: AsyncSession, rec: RecSet, rank: int) -> RecSet:
+    """Flip one item's selection on the current page; returns the set as it now is
+    (unchanged when there is no such item, or it was vetoed or added)."""
+    row = (
+        await session.execute(
+            text(
+                "UPDATE recommendation_items SET selected = NOT selected WHERE set_id = :s "
+                "AND page = :p AND rank = :r AND vetoed_at IS NULL AND added_at IS NULL "
+                "RETURNING selected"
+            ),
+            {"s": rec.id, "p": rec.page, "r": rank},
+        )
+    ).first()
+    return rec if row is None else _patched(rec, rank, selected=bool(row[0]))
+
+
+async def veto(session: AsyncSession, rec: RecSet, rank: int) -> tuple[int | None, RecSet]:
+    """'Not for my shop': (the vetoed track id, the set as it now is); the id is None when
+    the item was already vetoed or is unknown."""
     row = (
         await session.execute(
             text(
@@ -167,7 +187,7 @@ async def veto(session: AsyncSession, rec: RecSet, rank: int) -> int | None:
         )
     ).first()
     if row is None:
-        return None
+        return None, rec
     await session.execute(
         text(
             "INSERT INTO vetoes (owner_id, track_id) VALUES (:o, :t) "
@@ -175,7 +195,7 @@ async def veto(session: AsyncSession, rec: RecSet, rank: int) -> int | None:
         ),
         {"o": rec.owner_id, "t": int(row[0])},
     )
-    return int(row[0])
+    return int(row[0]), _patched(rec, rank, selected=False, vetoed=True)
 
 
 async def claim_selected_for_add(session: AsyncSession, rec: RecSet) -> list[int]:

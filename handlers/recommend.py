@@ -198,11 +198,12 @@ async def on_rec_button(
         await query.answer(t("stale_button", lang))
         return
     action = callback_data.a
+    fresh: recsets.RecSet | None = rec
     if action == "t":
-        await recsets.toggle(session, rec, callback_data.i)
+        fresh = await recsets.toggle(session, rec, callback_data.i)
         await query.answer()
     elif action == "v":
-        track_id = await recsets.veto(session, rec, callback_data.i)
+        track_id, fresh = await recsets.veto(session, rec, callback_data.i)
         if track_id is not None:
             runtime.events.log(EventKind.veto, owner.id, track_id=track_id, set_id=rec.id)
         await query.answer(t("rec_vetoed", lang))
@@ -210,17 +211,18 @@ async def on_rec_button(
         skipped = await recsets.skipped_on_page(session, rec)
         if skipped:
             runtime.events.log(EventKind.rec_skipped, owner.id, set_id=rec.id, track_ids=skipped)
-        if await _new_page(session, runtime, owner, rec.id, rec.playlist_id) is None:
+        fresh = await _new_page(session, runtime, owner, rec.id, rec.playlist_id)
+        if fresh is None:
             await query.answer(t("rec_empty", lang), show_alert=True)
             return
         await query.answer()
     elif action == "add":
         if not await _add(query, session, runtime, owner, rec, lang, bot):
             return  # nothing was added: the page did not change
+        fresh = await recsets.load(session, rec.id, owner.id)
     else:
         await query.answer(t("stale_button", lang))
         return
-    fresh = await recsets.load(session, rec.id, owner.id)
     if fresh is None:
         return
     body, markup = render(fresh, lang, await _playlist_name(session, fresh.playlist_id))

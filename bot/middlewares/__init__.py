@@ -1,8 +1,10 @@
-"""Middlewares, outermost first: errors -> de-duplication -> throttling -> DB session -> owner."""
+"""Middlewares, outermost first: errors -> de-duplication -> throttling -> one update at a
+time per owner -> DB session -> owner."""
 
 from bot.middlewares.dedup import DedupMiddleware
 from bot.middlewares.errors import ErrorMiddleware
 from bot.middlewares.owner import DbSessionMiddleware, OwnerMiddleware
+from bot.middlewares.serial import SerialPerOwnerMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.timing import TimingMiddleware
 
@@ -11,6 +13,7 @@ __all__ = [
     "DedupMiddleware",
     "ErrorMiddleware",
     "OwnerMiddleware",
+    "SerialPerOwnerMiddleware",
     "ThrottlingMiddleware",
     "TimingMiddleware",
 ]
