@@ -222,34 +222,29 @@ async def recommend(
     explicit_ok: bool = True,
     why_tags: Sequence[str] = (),
 ) -> list[Rec]:
-    # Both vectors in one statement: every statement is a round trip, and under load the
-    # round trips, not the SQL, were most of a call (`tys bench recommend` breakdown).
+    # One statement for the index settings and both vectors: every statement is a round trip,
+    # and under load the round trips, not the SQL, were most of a call (`tys bench
+    # recommend` breakdown). set_config(..., true) is SET LOCAL: this transaction only.
+    # Filters run inside the index scan; iterative scan keeps returning rows until LIMIT.
     vectors = (
         await session.execute(
             text(
-                "SELECT (SELECT embedding FROM owner_embeddings WHERE owner_id = :o), "
+                "SELECT set_config('hnsw.ef_search', :ef, true), "
+                "set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+                "(SELECT embedding FROM owner_embeddings WHERE owner_id = :o), "
                 "(SELECT avg(t.embedding) FROM playlist_tracks pt JOIN tracks t "
                 "ON t.id = pt.track_id WHERE pt.playlist_id = :p AND t.embedding IS NOT NULL)"
             ),
-            {"o": owner_id, "p": playlist_id or -1},
+            {"o": owner_id, "p": playlist_id or -1, "ef": str(HNSW_EF_SEARCH)},
         )
     ).one()
-    owner_vec = None if vectors[0] is None else embeddings.as_array(vectors[0])
-    centroid = None if vectors[1] is None else embeddings.as_array(vectors[1])
+    owner_vec = None if vectors[2] is None else embeddings.as_array(vectors[2])
+    centroid = None if vectors[3] is None else embeddings.as_array(vectors[3])
     if owner_vec is None and centroid is None:
         return []
     query = owner_vec if owner_vec is not None else centroid
     assert query is not None
     q = embeddings.l2_normalize(query)
-    # Filters run inside the index scan; iterative scan keeps returning rows until LIMIT is met.
-    # set_config(..., true) is SET LOCAL (this transaction only); both in one round trip.
-    await session.execute(
-        text(
-            "SELECT set_config('hnsw.ef_search', :ef, true), "
-            "set_config('hnsw.iterative_scan', 'relaxed_order', true)"
-        ),
-        {"ef": str(HNSW_EF_SEARCH)},
-    )
     rows = (
         await session.execute(
             text(CANDIDATE_SQL),

@@ -88,6 +88,23 @@ async def add_page(session: AsyncSession, set_id: int, recs: Sequence[Rec]) -> i
     return page
 
 
+def page_view(
+    set_id: int,
+    owner_id: int,
+    playlist_id: int | None,
+    page: int,
+    recs: Sequence[Rec],
+    pending: int,
+) -> RecSet:
+    """A page just written by `add_page`, as `load` would read it back (nothing on it is
+    selected yet; `pending` carries the selections of earlier pages): saves re-reading it."""
+    items = [
+        Item(rank, r.track.id, r.track.title, r.track.artist, list(r.why), False, False, False)
+        for rank, r in enumerate(recs, start=1)
+    ]
+    return RecSet(set_id, owner_id, playlist_id, page, items, pending)
+
+
 def _why_json(recs: Sequence[Rec]) -> str:
     import json
 

@@ -93,8 +93,15 @@ async def _playlist_name(session: AsyncSession, playlist_id: int | None) -> str 
 
 
 async def _new_page(
-    session: AsyncSession, runtime: Runtime, owner: Owner, set_id: int, playlist_id: int | None
+    session: AsyncSession,
+    runtime: Runtime,
+    owner: Owner,
+    set_id: int,
+    playlist_id: int | None,
+    pending: int = 0,
 ) -> recsets.RecSet | None:
+    """Write the set's next page; None when there is nothing left to recommend. `pending`:
+    tracks selected on earlier pages and not added yet."""
     shown = await recsets.shown_ids(session, set_id)
     recs = await recommend.recommend(
         session,
@@ -116,7 +123,7 @@ async def _new_page(
         track_ids=[r.track.id for r in recs],
         playlist_id=playlist_id,
     )
-    return await recsets.load(session, set_id, owner.id)
+    return recsets.page_view(set_id, owner.id, playlist_id, page, recs, pending)
 
 
 async def show_recommendations(
@@ -211,7 +218,7 @@ async def on_rec_button(
         skipped = await recsets.skipped_on_page(session, rec)
         if skipped:
             runtime.events.log(EventKind.rec_skipped, owner.id, set_id=rec.id, track_ids=skipped)
-        fresh = await _new_page(session, runtime, owner, rec.id, rec.playlist_id)
+        fresh = await _new_page(session, runtime, owner, rec.id, rec.playlist_id, rec.pending)
         if fresh is None:
             await query.answer(t("rec_empty", lang), show_alert=True)
             return

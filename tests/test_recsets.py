@@ -86,6 +86,22 @@ async def test_pending_counts_selections_of_earlier_pages(maker) -> None:
         assert rec.pending == 2 == (await recsets.load(s, set_id, OWNER)).pending
 
 
+async def test_page_view_is_what_load_reads(maker) -> None:
+    async with maker() as s:
+        set_id = await recsets.create(s, OWNER, None, None)
+        first = [Rec(TrackCard(i, f"Song {i}", f"Artist {i}"), 1.0, ["cozy"]) for i in range(1, 11)]
+        await recsets.add_page(s, set_id, first)
+        rec = await recsets.toggle(s, await recsets.load(s, set_id, OWNER), 2)
+        second = [
+            Rec(TrackCard(i, f"Song {i}", f"Artist {i}"), 0.5, ["jazz", "cafe"])
+            for i in range(11, 21)
+        ]
+        page = await recsets.add_page(s, set_id, second)
+        view = recsets.page_view(set_id, OWNER, None, page, second, rec.pending)
+        assert view == await recsets.load(s, set_id, OWNER)
+        assert view.page == 2 and view.pending == 1 and view.items[0].why == ["jazz", "cafe"]
+
+
 async def _seen(s: AsyncSession, owner_id: int) -> tuple:
     row = await s.execute(
         text("SELECT last_seen_at, blocked_at FROM owners WHERE id = :o"), {"o": owner_id}
