@@ -488,6 +488,7 @@ async def push_recs(
     playlist_id: int | None = None,
     explicit_ok: bool = True,
     limit: int = DAYPART_PUSH_TRACKS,
+    exclude: Sequence[int] = (),
 ) -> list[Rec]:
     """A short fresh set for a daypart: nearest tracks to the blended query (same index scan
     and exclusions as core.recommend), tracks with the daypart's tags lifted, one per artist,
@@ -495,7 +496,7 @@ async def push_recs(
     query = await push_query(session, owner_id, tags)
     if query is None:
         return []
-    exclude = await recently_pushed_or_kept(session, owner_id)
+    exclude = [*await recently_pushed_or_kept(session, owner_id), *exclude]
     await session.execute(text(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}"))
     await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
     rows = (

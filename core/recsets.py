@@ -39,19 +39,32 @@ class RecSet:
     items: list[Item]
     # Selected and not yet added, on every page of the set (what "Add N" will add).
     pending: int = 0
+    # A daypart push: its header line and tags (kept on the set, so every re-render and
+    # "More" stay the daypart's, not the owner's general taste).
+    header: str | None = None
+    mood_tags: tuple[str, ...] = ()
 
 
 async def create(
-    session: AsyncSession, owner_id: int, playlist_id: int | None, version: int | None
+    session: AsyncSession,
+    owner_id: int,
+    playlist_id: int | None,
+    version: int | None,
+    *,
+    header: str | None = None,
+    mood_tags: Sequence[str] = (),
 ) -> int:
+    import json
+
+    context = {"header": header, "tags": list(mood_tags)} if header or mood_tags else {}
     return int(
         (
             await session.execute(
                 text(
                     "INSERT INTO recommendation_sets (owner_id, playlist_id, model_version, page, context) "
-                    "VALUES (:o, :p, :v, 0, '{}') RETURNING id"
+                    "VALUES (:o, :p, :v, 0, CAST(:c AS jsonb)) RETURNING id"
                 ),
-                {"o": owner_id, "p": playlist_id, "v": version},
+                {"o": owner_id, "p": playlist_id, "v": version, "c": json.dumps(context)},
             )
         ).scalar_one()
     )
@@ -89,20 +102,23 @@ async def add_page(session: AsyncSession, set_id: int, recs: Sequence[Rec]) -> i
 
 
 def page_view(
+    prev: RecSet | None,
     set_id: int,
     owner_id: int,
     playlist_id: int | None,
     page: int,
     recs: Sequence[Rec],
-    pending: int,
 ) -> RecSet:
-    """A page just written by `add_page`, as `load` would read it back (nothing on it is
-    selected yet; `pending` carries the selections of earlier pages): saves re-reading it."""
+    """A page just written by `add_page`, as `load` would read it back: nothing on it is
+    selected yet; selections of earlier pages (`prev.pending`) and the set's daypart carry
+    over. Saves re-reading the set."""
     items = [
         Item(rank, r.track.id, r.track.title, r.track.artist, list(r.why), False, False, False)
         for rank, r in enumerate(recs, start=1)
     ]
-    return RecSet(set_id, owner_id, playlist_id, page, items, pending)
+    if prev is None:
+        return RecSet(set_id, owner_id, playlist_id, page, items)
+    return replace(prev, page=page, items=items)
 
 
 def _why_json(recs: Sequence[Rec]) -> str:
@@ -131,7 +147,8 @@ async def load(session: AsyncSession, set_id: int, owner_id: int) -> RecSet | No
     ).first()
     if head is None:
         return None
-    why = (head.context or {}).get("why", {})
+    context = head.context or {}
+    why = context.get("why", {})
     rows = await session.execute(
         text(
             "SELECT ri.rank, ri.track_id, t.title, t.artist, ri.selected, ri.added_at, ri.vetoed_at "
@@ -162,7 +179,16 @@ async def load(session: AsyncSession, set_id: int, owner_id: int) -> RecSet | No
             {"s": set_id},
         )
     ).scalar_one()
-    return RecSet(head.id, head.owner_id, head.playlist_id, head.page, items, int(pending))
+    return RecSet(
+        head.id,
+        head.owner_id,
+        head.playlist_id,
+        head.page,
+        items,
+        int(pending),
+        context.get("header"),
+        tuple(context.get("tags") or ()),
+    )
 
 
 def _patched(rec: RecSet, rank: int, **changes: bool) -> RecSet:

@@ -18,11 +18,12 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
-from core import delivery, embeddings, recommend, recsets
+from core import dayparts, delivery, embeddings, recommend, recsets
 from core.catalog.tags import vocabulary
 from core.events import EventKind
 from core.models import Owner
 from core.texts import t
+from handlers.dayparts import DpCb
 from handlers.onboarding import NextStepCb, begin
 
 router = Router(name="recommend")
@@ -38,7 +39,8 @@ def render(
     rec: recsets.RecSet, lang: str, playlist_name: str | None
 ) -> tuple[str, InlineKeyboardMarkup]:
     vocab = vocabulary()
-    lines = [t("rec_title", lang, page=rec.page)]
+    lines = [rec.header, ""] if rec.header else []
+    lines.append(t("rec_title", lang, page=rec.page))
     if playlist_name:
         lines.append(t("rec_based_on", lang, name=html.escape(playlist_name)))
     lines.append("")
@@ -79,6 +81,10 @@ def render(
             button(t("rec_more", lang), "more"),
         ]
     )
+    if rec.mood_tags:  # a daypart push: its pause button stays with it
+        rows.append(
+            [InlineKeyboardButton(text=t("dp_btn_pause", lang), callback_data=DpCb(a="pz").pack())]
+        )
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -98,20 +104,30 @@ async def _new_page(
     owner: Owner,
     set_id: int,
     playlist_id: int | None,
-    pending: int = 0,
+    prev: recsets.RecSet | None = None,
 ) -> recsets.RecSet | None:
-    """Write the set's next page; None when there is nothing left to recommend. `pending`:
-    tracks selected on earlier pages and not added yet."""
+    """Write the set's next page; None when there is nothing left to recommend. `prev`: the
+    set as it was (its pending selections and daypart carry over)."""
     shown = await recsets.shown_ids(session, set_id)
-    recs = await recommend.recommend(
-        session,
-        owner.id,
-        playlist_id=playlist_id,
-        exclude=shown,
-        blend=runtime.settings.rec_playlist_blend,
-        explicit_ok=not owner.explicit_filter,
-        why_tags=owner.taste_tags or [],
-    )
+    if prev is not None and prev.mood_tags:  # "More" on a daypart push: more of that mood
+        recs = await dayparts.push_recs(
+            session,
+            owner.id,
+            prev.mood_tags,
+            playlist_id=playlist_id,
+            explicit_ok=not owner.explicit_filter,
+            exclude=shown,
+        )
+    else:
+        recs = await recommend.recommend(
+            session,
+            owner.id,
+            playlist_id=playlist_id,
+            exclude=shown,
+            blend=runtime.settings.rec_playlist_blend,
+            explicit_ok=not owner.explicit_filter,
+            why_tags=owner.taste_tags or [],
+        )
     if not recs:
         return None
     page = await recsets.add_page(session, set_id, recs)
@@ -123,7 +139,7 @@ async def _new_page(
         track_ids=[r.track.id for r in recs],
         playlist_id=playlist_id,
     )
-    return recsets.page_view(set_id, owner.id, playlist_id, page, recs, pending)
+    return recsets.page_view(prev, set_id, owner.id, playlist_id, page, recs)
 
 
 async def show_recommendations(
@@ -218,7 +234,7 @@ async def on_rec_button(
         skipped = await recsets.skipped_on_page(session, rec)
         if skipped:
             runtime.events.log(EventKind.rec_skipped, owner.id, set_id=rec.id, track_ids=skipped)
-        fresh = await _new_page(session, runtime, owner, rec.id, rec.playlist_id, rec.pending)
+        fresh = await _new_page(session, runtime, owner, rec.id, rec.playlist_id, rec)
         if fresh is None:
             await query.answer(t("rec_empty", lang), show_alert=True)
             return

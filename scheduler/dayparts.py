@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from aiogram import Bot
-from aiogram.types import InlineKeyboardButton
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,7 +24,6 @@ from core.catalog.tags import vocabulary
 from core.events import EventKind
 from core.limits import DAYPART_PUSH_CONCURRENCY
 from core.texts import t
-from handlers.dayparts import DpCb
 from handlers.recommend import render
 from scheduler.sendqueue import SendQueue, forget, queue_for
 
@@ -97,7 +95,12 @@ async def push_one(runtime: PushRuntime, queue: SendQueue, due: dayparts.Due) ->
             return False
         version = await embeddings.serving_version(session)
         set_id = await recsets.create(
-            session, owner_id, playlist_id, version.id if version else None
+            session,
+            owner_id,
+            playlist_id,
+            version.id if version else None,
+            header=header(due, lang),
+            mood_tags=due.part.tags,
         )
         page = await recsets.add_page(session, set_id, recs)
         rec = await recsets.load(session, set_id, owner_id)
@@ -106,10 +109,7 @@ async def push_one(runtime: PushRuntime, queue: SendQueue, due: dayparts.Due) ->
         await dayparts.finish_push(session, push_id, "claimed", set_id)
         # The set exists before the message does: a fast tap on "Add" always finds it.
         await session.commit()
-    markup.inline_keyboard.append(
-        [InlineKeyboardButton(text=t("dp_btn_pause", lang), callback_data=DpCb(a="pz").pack())]
-    )
-    result = await queue.send_message(owner_id, f"{header(due, lang)}\n\n{body}", markup)
+    result = await queue.send_message(owner_id, body, markup)
     async with maker() as session:
         if result.ok:
             await recsets.set_message(session, set_id, owner_id, result.result.message_id)

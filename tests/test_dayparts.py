@@ -20,11 +20,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import dayparts as dp
-from core import embeddings, recommend
+from core import embeddings, recommend, recsets
 from core.catalog.tags import vocabulary
 from core.db import make_engine
 from core.limits import DAYPART_PUSH_TRACKS, EMBEDDING_DIM
 from core.texts import t
+from handlers.recommend import render
 from scheduler.dayparts import run_due_pushes
 from tests.fakes.telegram import FakeTelegram
 
@@ -285,6 +286,19 @@ async def test_push_arrives_once_at_the_local_start(db, tg: FakeTelegram, rt) ->
     # Biased toward the daypart's tags although the owner's taste is "cozy".
     morning = set(tracks_with(dp.MOODS["morning_calm"]))
     assert sum(tid in morning for tid in pushed) >= 3
+
+    # A tap re-renders the message from the set: header and pause button stay, and the set
+    # remembers its mood ("More" asks for more of it, none of what was shown).
+    async with db() as s:
+        rec = await recsets.load(s, push.set_id, 501)
+        assert rec is not None and rec.mood_tags == tuple(dp.MOODS["morning_calm"])
+        body, markup = render(await recsets.toggle(s, rec, 1), "en", None)
+        assert body.split("\n")[0] == call.params["text"].split("\n")[0]  # the header
+        assert "Calm morning" in body and "☑️" in markup.inline_keyboard[0][0].text
+        assert "dp:pz:0:0" in [b.callback_data for row in markup.inline_keyboard for b in row]
+        more = await dp.push_recs(s, 501, rec.mood_tags, exclude=pushed)
+        assert more and not {r.track.id for r in more} & set(pushed)
+        await s.rollback()
 
     # Later in the same daypart, and a second run at the same minute: nothing more.
     assert await run_due_pushes(rt, kst(2026, 3, 2, 8, 0)) == 0

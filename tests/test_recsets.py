@@ -97,7 +97,7 @@ async def test_page_view_is_what_load_reads(maker) -> None:
             for i in range(11, 21)
         ]
         page = await recsets.add_page(s, set_id, second)
-        view = recsets.page_view(set_id, OWNER, None, page, second, rec.pending)
+        view = recsets.page_view(rec, set_id, OWNER, None, page, second)
         assert view == await recsets.load(s, set_id, OWNER)
         assert view.page == 2 and view.pending == 1 and view.items[0].why == ["jazz", "cafe"]
 
