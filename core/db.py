@@ -30,7 +30,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it cost three round trips (BEGIN, ping, ROLLBACK) on every checkout,
+        # i.e. on every bot update. After a server restart the first statement on a dead
+        # connection fails instead (one update gets the friendly error) and SQLAlchemy
+        # drops the whole stale pool at once.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         # Keep a slow or dead server from hanging a chat reply forever.
         connect_args={"timeout": 10, "command_timeout": 60},
     )
