@@ -32,6 +32,7 @@ from PIL import Image
 from core.ocr import tuning
 from core.ocr.base import ProviderUnavailable, WordBox
 from core.ocr.detector import TextBox, get_detector
+from core.ocr.marks import find_marks
 from core.ocr.preprocess import dark_text_on_light, open_image, page_for_tesseract, to_grey
 
 TESSDATA_DIRS = (
@@ -312,6 +313,13 @@ class TesseractProvider:
             # Text on a coloured ground is a badge or an accent button, never a song.
             return []
         crop = erase_badges(dark_text_on_light(crop), bh, hue)
+        # Separator dots and a final ellipsis are found in the pixels and read as marks:
+        # Tesseract glues them to the words beside them ("Lee»", "K.-::").
+        marks = find_marks(_ink(crop), bh)
+        if marks:
+            crop = crop.copy()
+            for m in marks:
+                crop[max(0, m.y0 - 1) : m.y1 + 1, max(0, m.x0 - 1) : m.x1 + 1] = 255
         scale = tuning.LINE_HEIGHT_PX / max(1, bh)
         pil = _scaled(crop, scale)
         with self._pool.engine() as api:
@@ -332,7 +340,7 @@ class TesseractProvider:
             with self._retry_latin.engine() as api:
                 latin = self._retry_latin.words(api, pil)
             found = _replace_unsure(found, latin)
-        return [
+        words = [
             WordBox(
                 text,
                 conf,
@@ -343,6 +351,15 @@ class TesseractProvider:
             )
             for text, conf, (bx0, by0, bx1, by1) in found
         ]
+        if words:
+            # A mark stands as tall as the line's words, so it groups and splits with them.
+            top = min(w.y0 for w in words)
+            bottom = max(w.y1 for w in words)
+            words += [
+                WordBox(m.text, tuning.MARK_CONFIDENCE, x0 + m.x0, top, x0 + m.x1, bottom)
+                for m in marks
+            ]
+        return words
 
     def _read_page(self, img: Image.Image) -> list[WordBox]:
         page, scale = page_for_tesseract(img)

@@ -38,6 +38,20 @@ SMALL_BADGE_MIN_HEIGHT = 0.45
 SMALL_BADGE_MIN_FILL = 0.7
 SIDE_SHAPE_MIN_HEIGHT = 0.4  # a shape cut by a crop's side this tall is a neighbour's edge
 BADGE_MIN_CHROMA = 60  # mean max-min of RGB: a coloured (not grey) mark
+# Dots found in the pixels (core/ocr/marks.py), in units of the detected line's height: a
+# dot is at most this big, at least this many pixels, and this solid.
+DOT_MAX_SIZE = 0.3
+DOT_MIN_AREA = 2
+DOT_MIN_FILL = 0.5
+DOT_GLYPH_MIN_HEIGHT = 0.4  # ink this tall is a glyph the dot is measured against
+DOT_NEIGHBOUR_REACH = 1.5  # a mark has a glyph of its line within this distance
+# Height of a dot's centre above the line's baseline, as a share of its glyphs' height: a
+# separator floats mid-height, a full stop sits on the baseline.
+DOT_MID_RISE_MIN = 0.2
+DOT_MID_RISE_MAX = 0.8
+DOT_SIDE_GAP = 0.08  # a separator has at least this much empty space on both sides
+MARK_CONFIDENCE = 0.9  # given to a mark found in the pixels
+ELLIPSIS_MAX_STEP = 4.0  # dot pitch of an ellipsis, in dot sizes (CJK fonts set it wide)
 SOURCE_DPI = 300  # told to Tesseract so it does not guess a resolution from the crop
 TESSERACT_LANGS = "kor+eng"
 # Words read with less confidence than this are read again with the Korean model alone and
