@@ -134,60 +134,52 @@ async def shown_ids(session: AsyncSession, set_id: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+# The set's head, the current page's items and the pending count in one statement (a press
+# re-renders from this; every statement is a round trip). Each item row carries only its own
+# `why`, not the whole context.
+_LOAD_SQL = text(
+    "SELECT h.id, h.owner_id, h.playlist_id, h.page, h.context->>'header' AS header, "
+    "h.context->'tags' AS tags, "
+    "(SELECT count(*) FROM recommendation_items p WHERE p.set_id = h.id AND p.selected "
+    "AND p.added_at IS NULL AND p.vetoed_at IS NULL) AS pending, "
+    "ri.rank, ri.track_id, t.title, t.artist, ri.selected, ri.added_at, ri.vetoed_at, "
+    "h.context->'why'->(ri.track_id::text) AS why "
+    "FROM recommendation_sets h "
+    "LEFT JOIN recommendation_items ri ON ri.set_id = h.id AND ri.page = h.page "
+    "LEFT JOIN tracks t ON t.id = ri.track_id "
+    "WHERE h.id = :s AND h.owner_id = :o ORDER BY ri.rank"
+)
+
+
 async def load(session: AsyncSession, set_id: int, owner_id: int) -> RecSet | None:
     """The current page of a set, or None when it is not this owner's."""
-    head = (
-        await session.execute(
-            text(
-                "SELECT id, owner_id, playlist_id, page, context FROM recommendation_sets "
-                "WHERE id = :s AND owner_id = :o"
-            ),
-            {"s": set_id, "o": owner_id},
-        )
-    ).first()
-    if head is None:
+    rows = (await session.execute(_LOAD_SQL, {"s": set_id, "o": owner_id})).all()
+    if not rows:
         return None
-    context = head.context or {}
-    why = context.get("why", {})
-    rows = await session.execute(
-        text(
-            "SELECT ri.rank, ri.track_id, t.title, t.artist, ri.selected, ri.added_at, ri.vetoed_at "
-            "FROM recommendation_items ri JOIN tracks t ON t.id = ri.track_id "
-            "WHERE ri.set_id = :s AND ri.page = :p ORDER BY ri.rank"
-        ),
-        {"s": set_id, "p": head.page},
-    )
+    head = rows[0]
     items = [
         Item(
             r.rank,
             r.track_id,
             r.title,
             r.artist,
-            why.get(str(r.track_id), []),
+            list(r.why or []),
             r.selected,
             r.added_at is not None,
             r.vetoed_at is not None,
         )
         for r in rows
+        if r.rank is not None  # a set with no page yet has one row and no items
     ]
-    pending = (
-        await session.execute(
-            text(
-                "SELECT count(*) FROM recommendation_items WHERE set_id = :s AND selected "
-                "AND added_at IS NULL AND vetoed_at IS NULL"
-            ),
-            {"s": set_id},
-        )
-    ).scalar_one()
     return RecSet(
         head.id,
         head.owner_id,
         head.playlist_id,
         head.page,
         items,
-        int(pending),
-        context.get("header"),
-        tuple(context.get("tags") or ()),
+        int(head.pending),
+        head.header,
+        tuple(head.tags or ()),
     )
 
 
