@@ -16,7 +16,6 @@ same way. The steps, each a function so the tests can pin them down:
 
 from __future__ import annotations
 
-import itertools
 import re
 import statistics
 from collections.abc import Sequence
@@ -134,11 +133,14 @@ def split_segments(line: Sequence[WordBox]) -> list[Segment]:
         return []
     h = statistics.median(w.height for w in line)
     segments: list[list[WordBox]] = [[line[0]]]
-    for prev, w in itertools.pairwise(line):
-        if w.x0 - prev.x1 > tuning.SEGMENT_GAP * h:
+    right = line[0].x1  # the segment's right edge: a word may end inside the one before it
+    for w in line[1:]:
+        if w.x0 - right > tuning.SEGMENT_GAP * h:
             segments.append([w])
+            right = w.x1
         else:
             segments[-1].append(w)
+            right = max(right, w.x1)
     return [Segment(tuple(s)) for s in segments]
 
 
@@ -171,19 +173,52 @@ def _small_tag(word: WordBox, others: Sequence[WordBox]) -> bool:
     return word.height < tuning.BADGE_TEXT_RATIO * statistics.median(o.height for o in others)
 
 
+# "l" before a consonant starts no Latin-script word ("lron", "lver", "lt's"): in sans-serif
+# fonts it is the capital I, which looks the same.
+_L_AS_I = re.compile(r"^l(?=[bcdfghjkmnpqrstvwxzBCDFGHJKLMNPQRSTVWXZ'’]|$)")
+
+
 def _pipe_as_i(words: list[WordBox]) -> list[WordBox]:
-    """OCR reads the capital I of "I Melt with You" as "|": a bar set at word spacing next
-    to a Latin word is that I (a separator or cover edge stands further off)."""
+    """OCR reads the capital I of "I Melt with You" as "|" or "l": a bar no taller than the
+    Latin word it stands beside at about word spacing is that I (a separator or a cover
+    edge stands further off and reaches below the baseline)."""
     out = list(words)
+    latin_line = any(_LATIN.search(w.text) for w in out) and not any(
+        _HANGUL.search(w.text) for w in out
+    )
     for k, w in enumerate(out):
+        if latin_line and _L_AS_I.match(w.text) and (len(w.text) > 1 or len(out) > 1):
+            out[k] = replace(w, text="I" + w.text[1:])
+            continue
         if not w.text.startswith("|") or any(ch.isalnum() for ch in w.text):
             continue
         for j in (k - 1, k + 1):
             if 0 <= j < len(out) and _LATIN.search(out[j].text):
                 gap = out[j].x0 - w.x1 if j > k else w.x0 - out[j].x1
-                if gap < tuning.PIPE_AS_I_GAP * max(w.height, out[j].height):
+                if (
+                    gap < tuning.PIPE_AS_I_GAP * max(w.height, out[j].height)
+                    and w.height <= tuning.PIPE_AS_I_HEIGHT * out[j].height
+                ):
                     out[k] = replace(w, text="I" + w.text[1:])
                     break
+    return out
+
+
+def _drop_shadowed(words: list[WordBox]) -> list[WordBox]:
+    """Unsure words mostly inside a sure word's span: a second reading of the same ink (a
+    badge remnant read as a syllable over the title's first letters). Only unsure ones:
+    Tesseract's box of a Hangul syllable often spans its whole word."""
+    out = []
+    for w in words:
+        width = max(1, w.x1 - w.x0)
+        shadowed = w.confidence < tuning.MIN_WORD_CONFIDENCE and any(
+            o is not w
+            and o.confidence >= tuning.MIN_WORD_CONFIDENCE
+            and min(o.x1, w.x1) - max(o.x0, w.x0) >= tuning.SHADOWED_WORD_OVERLAP * width
+            for o in words
+        )
+        if not shadowed:
+            out.append(w)
     return out
 
 
@@ -226,7 +261,7 @@ def text_lines(words: Sequence[WordBox]) -> list[_Line]:
     rank-change marker, then the title); the song column is chosen later."""
     out: list[_Line] = []
     for line in group_lines(words):
-        segments = split_segments(line)
+        segments = split_segments(_drop_shadowed(line))
         if any(
             is_menu(join_words([w for w in seg.words if not _junk(w.text)])) for seg in segments
         ):

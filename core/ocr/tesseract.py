@@ -340,14 +340,16 @@ class TesseractProvider:
             with self._retry_latin.engine() as api:
                 latin = self._retry_latin.words(api, pil)
             found = _replace_unsure(found, latin)
+        # Tesseract's box of a lone Hangul syllable often spans the whole padded crop; the
+        # detected line is the truer height (it decides what pairs as a title's artist).
         words = [
             WordBox(
                 text,
                 conf,
                 x0 + round(bx0 / scale),
-                y0 + round(by0 / scale),
+                max(box.y0, min(box.y1 - 1, y0 + round(by0 / scale))),
                 x0 + round(bx1 / scale),
-                y0 + round(by1 / scale),
+                min(box.y1, max(box.y0 + 1, y0 + round(by1 / scale))),
             )
             for text, conf, (bx0, by0, bx1, by1) in found
         ]

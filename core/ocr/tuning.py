@@ -72,7 +72,11 @@ LINE_OVERLAP = 0.5  # vertical overlap (of the smaller box) that puts two words 
 # Tesseract splits Hangul words into syllables with gaps up to ~0.3 line heights; a real
 # word space is usually wider. Display only: matching ignores spaces.
 HANGUL_JOIN_GAP = 0.3
-PIPE_AS_I_GAP = 0.5  # a "|" this close (line heights) to a Latin word is a capital I
+# A "|" this close (line heights) to a Latin word, and not taller than it, is a capital I
+# (the gap from an I to the next word includes the I's side bearings, so it is > a space).
+PIPE_AS_I_GAP = 1.0
+PIPE_AS_I_HEIGHT = 1.15
+SHADOWED_WORD_OVERLAP = 0.8  # a word this much inside a surer word is a double reading
 SEGMENT_GAP = 1.5  # a horizontal gap wider than this many line heights splits a line
 # How far (in line heights) a row's left edge may sit left / right of the song column. Right
 # is generous because a badge before a title or artist ("19", "E") may or may not be read.
