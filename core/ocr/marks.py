@@ -115,15 +115,21 @@ def find_marks(ink: np.ndarray, text_h: float) -> list[Mark]:
     top = statistics.median(g.y0 for g in glyphs)
     body = max(1.0, baseline - top)
     reach = tuning.DOT_NEIGHBOUR_REACH * text_h
+    # Any piece of a letter (a Hangul syllable is often several) counts as a neighbour.
+    pieces = [
+        b
+        for b in blobs
+        if max(b.w, b.h) >= tuning.DOT_PIECE_MIN_SIZE * text_h and not _is_dot(b, text_h)
+    ]
     dots = [
         b
         for b in blobs
         if _is_dot(b, text_h)
         and top - 0.1 * body <= b.cy <= baseline + 0.1 * body
-        and any(0 <= b.x0 - g.x1 <= reach for g in glyphs)
+        and any(0 <= b.x0 - g.x1 <= reach for g in pieces)
     ]
     marks: list[Mark] = []
-    ell = _ellipsis(dots, glyphs)
+    ell = _ellipsis(dots, pieces)
     if ell:
         a, _, c = ell
         marks.append(Mark("…", a.x0, min(d.y0 for d in ell), c.x1, max(d.y1 for d in ell)))
@@ -132,12 +138,12 @@ def find_marks(ink: np.ndarray, text_h: float) -> list[Mark]:
         if b in ell:
             continue
         rise = (baseline - b.cy) / body
-        between = any(0 <= g.x0 - b.x1 <= reach for g in glyphs)
-        if (
-            between
-            and tuning.DOT_MID_RISE_MIN <= rise <= tuning.DOT_MID_RISE_MAX
-            and _isolated(b, blobs, gap)
-        ):
+        between = any(0 <= g.x0 - b.x1 <= reach for g in pieces)
+        # A full stop follows its word closely; a dot with a word space on both sides is a
+        # separator even where a small JPEG has blurred it down towards the baseline.
+        spaced = rise >= 0 and _isolated(b, blobs, tuning.DOT_SPACED_GAP * text_h)
+        mid = tuning.DOT_MID_RISE_MIN <= rise <= tuning.DOT_MID_RISE_MAX
+        if between and (spaced or mid) and _isolated(b, blobs, gap):
             marks.append(Mark("•", b.x0, b.y0, b.x1, b.y1))
     marks.sort(key=lambda m: m.x0)
     return marks

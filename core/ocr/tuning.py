@@ -44,12 +44,14 @@ DOT_MAX_SIZE = 0.3
 DOT_MIN_AREA = 2
 DOT_MIN_FILL = 0.5
 DOT_GLYPH_MIN_HEIGHT = 0.4  # ink this tall is a glyph the dot is measured against
+DOT_PIECE_MIN_SIZE = 0.25  # ink this big (and not a dot) is part of a letter
 DOT_NEIGHBOUR_REACH = 1.5  # a mark has a glyph of its line within this distance
 # Height of a dot's centre above the line's baseline, as a share of its glyphs' height: a
 # separator floats mid-height, a full stop sits on the baseline.
 DOT_MID_RISE_MIN = 0.2
 DOT_MID_RISE_MAX = 0.8
 DOT_SIDE_GAP = 0.08  # a separator has at least this much empty space on both sides
+DOT_SPACED_GAP = 0.3  # ... and a dot with this much on both sides is one at any height
 MARK_CONFIDENCE = 0.9  # given to a mark found in the pixels
 ELLIPSIS_MAX_STEP = 4.0  # dot pitch of an ellipsis, in dot sizes (CJK fonts set it wide)
 SOURCE_DPI = 300  # told to Tesseract so it does not guess a resolution from the crop
