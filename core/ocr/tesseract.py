@@ -312,6 +312,11 @@ class TesseractProvider:
         if float(np.median(border)) > tuning.BADGE_MIN_CHROMA:
             # Text on a coloured ground is a badge or an accent button, never a song.
             return []
+        inner = chroma[box.y0 : box.y1, box.x0 : box.x1]
+        if inner.size and (inner > tuning.BADGE_MIN_CHROMA).mean() > tuning.COLOURED_BOX_SHARE:
+            # A box filled with colour is a rating mark or an icon found on its own (text,
+            # even coloured text of a playing song, is strokes: well under half its box).
+            return []
         crop = erase_badges(dark_text_on_light(crop), bh, hue)
         # Separator dots and a final ellipsis are found in the pixels and read as marks:
         # Tesseract glues them to the words beside them ("Lee»", "K.-::").

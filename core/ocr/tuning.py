@@ -38,6 +38,7 @@ SMALL_BADGE_MIN_HEIGHT = 0.45
 SMALL_BADGE_MIN_FILL = 0.7
 SIDE_SHAPE_MIN_HEIGHT = 0.4  # a shape cut by a crop's side this tall is a neighbour's edge
 BADGE_MIN_CHROMA = 60  # mean max-min of RGB: a coloured (not grey) mark
+COLOURED_BOX_SHARE = 0.4  # a detected box this much coloured is a mark, not text
 # Dots found in the pixels (core/ocr/marks.py), in units of the detected line's height: a
 # dot is at most this big, at least this many pixels, and this solid.
 DOT_MAX_SIZE = 0.3
