@@ -329,10 +329,14 @@ class TesseractProvider:
         pil = _scaled(crop, scale)
         with self._pool.engine() as api:
             found = self._pool.words(api, pil)
-            if not found:
+            base = scale
+            for factor in tuning.EMPTY_RETRY_SCALES:
+                if found:
+                    break
                 # Tesseract occasionally finds no line at all in a clean crop at one exact
-                # size (and reads it at a pixel more or less); one more size is cheap.
-                scale *= tuning.EMPTY_RETRY_SCALE
+                # size (short Hangul lines most) and reads it at another; empty lines are
+                # rare, so a few more sizes are cheap.
+                scale = base * factor
                 pil = _scaled(crop, scale)
                 found = self._pool.words(api, pil)
         if self._retry is not None and any(c < tuning.RETRY_BELOW_CONFIDENCE for _, c, _ in found):

@@ -62,7 +62,7 @@ TESSERACT_LANGS = "kor+eng"
 RETRY_BELOW_CONFIDENCE = 0.5
 RETRY_LANGS = "kor"
 RETRY_LATIN_LANGS = "eng"
-EMPTY_RETRY_SCALE = 1.15  # a line read as nothing is read once more at this relative size
+EMPTY_RETRY_SCALES = (1.15, 1.35, 0.85)  # a line read as nothing is read at these sizes
 OCR_THREADS = 2  # one Tesseract engine per core
 # Page mode (no detector) upscales the page so phone text is at least this tall.
 PAGE_MIN_WIDTH = 1600
