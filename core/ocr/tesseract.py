@@ -141,6 +141,12 @@ def _replace_unsure(first: Found, second: Found) -> Found:
     return out
 
 
+def _surety(found: Found) -> float:
+    """How sure a line's reading is: its words' confidence weighted by their length."""
+    chars = sum(len(t) for t, _, _ in found)
+    return sum(c * len(t) for t, c, _ in found) / max(1, chars)
+
+
 def _scaled(crop: np.ndarray, scale: float) -> Image.Image:
     pil = Image.fromarray(crop)
     if abs(scale - 1) <= 0.05:
@@ -339,6 +345,15 @@ class TesseractProvider:
                 scale = base * factor
                 pil = _scaled(crop, scale)
                 found = self._pool.words(api, pil)
+            if found and _surety(found) < tuning.RETRY_BELOW_CONFIDENCE:
+                # An unsure line read at another size often comes out right ("소란한 오후"
+                # read as "aig Qe" at one size, correctly a few pixels taller): the surer
+                # reading wins.
+                alt_scale = scale * tuning.UNSURE_RETRY_SCALE
+                alt_pil = _scaled(crop, alt_scale)
+                alt = self._pool.words(api, alt_pil)
+                if alt and _surety(alt) > _surety(found):
+                    found, scale, pil = alt, alt_scale, alt_pil
         if self._retry is not None and any(c < tuning.RETRY_BELOW_CONFIDENCE for _, c, _ in found):
             with self._retry.engine() as api:
                 second = self._retry.words(api, pil)

@@ -62,6 +62,9 @@ TESSERACT_LANGS = "kor+eng"
 RETRY_BELOW_CONFIDENCE = 0.5
 RETRY_LANGS = "kor"
 RETRY_LATIN_LANGS = "eng"
+# A line whose reading is unsure overall (length-weighted confidence under
+# RETRY_BELOW_CONFIDENCE) is read again this much larger, and the surer reading is kept.
+UNSURE_RETRY_SCALE = 1.25
 EMPTY_RETRY_SCALES = (1.15, 1.35, 0.85)  # a line read as nothing is read at these sizes
 OCR_THREADS = 2  # one Tesseract engine per core
 # Page mode (no detector) upscales the page so phone text is at least this tall.
