@@ -43,6 +43,8 @@ class RecSet:
     # "More" stay the daypart's, not the owner's general taste).
     header: str | None = None
     mood_tags: tuple[str, ...] = ()
+    # Every track shown in the set so far, on any page: "More" never repeats them.
+    shown: tuple[int, ...] = ()
 
 
 async def create(
@@ -71,34 +73,27 @@ async def create(
 
 
 async def add_page(session: AsyncSession, set_id: int, recs: Sequence[Rec]) -> int:
-    """Append a page; returns its number. `why` tags are kept in the set's context."""
-    page = int(
-        (
-            await session.execute(
-                text(
-                    "UPDATE recommendation_sets SET page = page + 1, "
-                    "context = context || jsonb_build_object('why', "
-                    "COALESCE(context->'why', '{}'::jsonb) || CAST(:why AS jsonb)) "
-                    "WHERE id = :s RETURNING page"
-                ),
-                {"s": set_id, "why": _why_json(recs)},
-            )
-        ).scalar_one()
-    )
-    await session.execute(
+    """Append a page; returns its number. `why` tags are kept in the set's context. One
+    statement: the page counter and the items together."""
+    rows = await session.execute(
         text(
+            "WITH s AS (UPDATE recommendation_sets SET page = page + 1, "
+            "context = context || jsonb_build_object('why', "
+            "COALESCE(context->'why', '{}'::jsonb) || CAST(:why AS jsonb)) "
+            "WHERE id = :s RETURNING page) "
             "INSERT INTO recommendation_items (set_id, track_id, page, rank, score, selected) "
-            "SELECT :s, unnest(CAST(:ids AS int[])), :page, generate_subscripts(CAST(:ids AS int[]), 1), "
-            "unnest(CAST(:scores AS float8[])), false"
+            "SELECT :s, unnest(CAST(:ids AS int[])), s.page, "
+            "generate_subscripts(CAST(:ids AS int[]), 1), unnest(CAST(:scores AS float8[])), false "
+            "FROM s RETURNING page"
         ),
         {
             "s": set_id,
+            "why": _why_json(recs),
             "ids": [r.track.id for r in recs],
-            "page": page,
             "scores": [r.score for r in recs],
         },
     )
-    return page
+    return int(rows.first()[0])
 
 
 def page_view(
@@ -116,9 +111,10 @@ def page_view(
         Item(rank, r.track.id, r.track.title, r.track.artist, list(r.why), False, False, False)
         for rank, r in enumerate(recs, start=1)
     ]
+    new_ids = tuple(r.track.id for r in recs)
     if prev is None:
-        return RecSet(set_id, owner_id, playlist_id, page, items)
-    return replace(prev, page=page, items=items)
+        return RecSet(set_id, owner_id, playlist_id, page, items, shown=new_ids)
+    return replace(prev, page=page, items=items, shown=prev.shown + new_ids)
 
 
 def _why_json(recs: Sequence[Rec]) -> str:
@@ -127,19 +123,14 @@ def _why_json(recs: Sequence[Rec]) -> str:
     return json.dumps({str(r.track.id): r.why for r in recs})
 
 
-async def shown_ids(session: AsyncSession, set_id: int) -> list[int]:
-    rows = await session.execute(
-        text("SELECT track_id FROM recommendation_items WHERE set_id = :s"), {"s": set_id}
-    )
-    return [int(r[0]) for r in rows]
-
-
 # The set's head, the current page's items and the pending count in one statement (a press
 # re-renders from this; every statement is a round trip). Each item row carries only its own
 # `why`, not the whole context.
 _LOAD_SQL = text(
     "SELECT h.id, h.owner_id, h.playlist_id, h.page, h.context->>'header' AS header, "
     "h.context->'tags' AS tags, "
+    "ARRAY(SELECT a.track_id FROM recommendation_items a WHERE a.set_id = h.id "
+    "ORDER BY a.page, a.rank) AS shown, "
     "(SELECT count(*) FROM recommendation_items p WHERE p.set_id = h.id AND p.selected "
     "AND p.added_at IS NULL AND p.vetoed_at IS NULL) AS pending, "
     "ri.rank, ri.track_id, t.title, t.artist, ri.selected, ri.added_at, ri.vetoed_at, "
@@ -180,6 +171,7 @@ async def load(session: AsyncSession, set_id: int, owner_id: int) -> RecSet | No
         int(head.pending),
         head.header,
         tuple(head.tags or ()),
+        tuple(head.shown or ()),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 
 from aiogram import Bot, F, Router
@@ -108,7 +109,7 @@ async def _new_page(
 ) -> recsets.RecSet | None:
     """Write the set's next page; None when there is nothing left to recommend. `prev`: the
     set as it was (its pending selections and daypart carry over)."""
-    shown = await recsets.shown_ids(session, set_id)
+    shown = list(prev.shown) if prev is not None else []  # a new set has shown nothing
     if prev is not None and prev.mood_tags:  # "More" on a daypart push: more of that mood
         recs = await dayparts.push_recs(
             session,
@@ -222,14 +223,14 @@ async def on_rec_button(
         return
     action = callback_data.a
     fresh: recsets.RecSet | None = rec
+    ack: str | None = None  # the callback's answer, sent together with the edit
     if action == "t":
         fresh = await recsets.toggle(session, rec, callback_data.i)
-        await query.answer()
     elif action == "v":
         track_id, fresh = await recsets.veto(session, rec, callback_data.i)
         if track_id is not None:
             runtime.events.log(EventKind.veto, owner.id, track_id=track_id, set_id=rec.id)
-        await query.answer(t("rec_vetoed", lang))
+        ack = t("rec_vetoed", lang)
     elif action == "more":
         skipped = await recsets.skipped_on_page(session, rec)
         if skipped:
@@ -238,17 +239,32 @@ async def on_rec_button(
         if fresh is None:
             await query.answer(t("rec_empty", lang), show_alert=True)
             return
-        await query.answer()
     elif action == "add":
         if not await _add(query, session, runtime, owner, rec, lang, bot):
             return  # nothing was added: the page did not change
         fresh = await recsets.load(session, rec.id, owner.id)
+        if fresh is not None:
+            await _show(query, session, fresh, lang)
+        return
     else:
         await query.answer(t("stale_button", lang))
         return
-    if fresh is None:
-        return
-    body, markup = render(fresh, lang, await _playlist_name(session, fresh.playlist_id))
+    assert fresh is not None
+    # The answer and the edit go out together: one Bot API round trip of waiting, not two.
+    await asyncio.gather(_answer(query, ack), _show(query, session, fresh, lang))
+
+
+async def _answer(query: CallbackQuery, text: str | None) -> None:
+    # A coroutine: asyncio.gather cannot take aiogram's awaitable method object itself.
+    await query.answer(text)
+
+
+async def _show(
+    query: CallbackQuery, session: AsyncSession, rec: recsets.RecSet, lang: str
+) -> None:
+    """Edit the page's message to the set as it now is (nothing sent when nothing changed)."""
+    assert query.message is not None
+    body, markup = render(rec, lang, await _playlist_name(session, rec.playlist_id))
     # Markup first: it differs after nearly every press and is cheap to compare, while
     # Message.html_text re-renders every entity (~1 ms, ~15% of a toggle in the bot bench).
     if markup != query.message.reply_markup or body != query.message.html_text:
