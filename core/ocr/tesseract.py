@@ -147,6 +147,23 @@ def _surety(found: Found) -> float:
     return sum(c * len(t) for t, c, _ in found) / max(1, chars)
 
 
+# A token kor+eng makes of Hangul it read with the English model: two to five capitals or
+# digits ("HAA", "OS", "1004").
+_LOOKALIKE = re.compile(r"^[A-Z0-9]{2,5}$")
+
+
+def _hangul_chars(found: Found) -> int:
+    return sum(len(_HANGUL.findall(t)) for t, _, _ in found)
+
+
+def _better(alt: Found, first: Found, unsure: bool) -> bool:
+    """Whether a second reading of a line beats the first."""
+    if unsure and _surety(alt) > _surety(first):
+        return True
+    more_hangul = _hangul_chars(alt) > _hangul_chars(first)
+    return more_hangul and _surety(alt) >= _surety(first) - tuning.HANGUL_READING_SLACK
+
+
 def _scaled(crop: np.ndarray, scale: float) -> Image.Image:
     pil = Image.fromarray(crop)
     if abs(scale - 1) <= 0.05:
@@ -345,14 +362,16 @@ class TesseractProvider:
                 scale = base * factor
                 pil = _scaled(crop, scale)
                 found = self._pool.words(api, pil)
-            if found and _surety(found) < tuning.RETRY_BELOW_CONFIDENCE:
-                # An unsure line read at another size often comes out right ("소란한 오후"
-                # read as "aig Qe" at one size, correctly a few pixels taller): the surer
-                # reading wins.
+            unsure = bool(found) and _surety(found) < tuning.RETRY_BELOW_CONFIDENCE
+            if unsure or any(_LOOKALIKE.match(t) for t, _, _ in found):
+                # An unsure line, or one with a short capitals token (how kor+eng misreads
+                # Hangul: "버스커" as "HAA", "오후" as "OS", "새소년" as "MAM"), read at another
+                # size often comes out right: an unsure line takes the surer reading, the
+                # other only a reading with more Hangul about as sure.
                 alt_scale = scale * tuning.UNSURE_RETRY_SCALE
                 alt_pil = _scaled(crop, alt_scale)
                 alt = self._pool.words(api, alt_pil)
-                if alt and _surety(alt) > _surety(found):
+                if alt and _better(alt, found, unsure):
                     found, scale, pil = alt, alt_scale, alt_pil
         if self._retry is not None and any(c < tuning.RETRY_BELOW_CONFIDENCE for _, c, _ in found):
             with self._retry.engine() as api:

@@ -63,8 +63,10 @@ RETRY_BELOW_CONFIDENCE = 0.5
 RETRY_LANGS = "kor"
 RETRY_LATIN_LANGS = "eng"
 # A line whose reading is unsure overall (length-weighted confidence under
-# RETRY_BELOW_CONFIDENCE) is read again this much larger, and the surer reading is kept.
+# RETRY_BELOW_CONFIDENCE), or holds a short capitals token, is read again this much larger,
+# and the surer reading is kept.
 UNSURE_RETRY_SCALE = 1.25
+HANGUL_READING_SLACK = 0.03  # Hangul this much less sure still beats a Latin lookalike
 EMPTY_RETRY_SCALES = (1.15, 1.35, 0.85)  # a line read as nothing is read at these sizes
 OCR_THREADS = 2  # one Tesseract engine per core
 # Page mode (no detector) upscales the page so phone text is at least this tall.
