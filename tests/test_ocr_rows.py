@@ -159,3 +159,42 @@ def test_renderer_draws_what_it_reports() -> None:
     assert [r.truncated for r in screen.rows] == [True, False]
     assert screen.rows[0].shown_title.startswith("가") and len(screen.rows[0].shown_title) < 60
     assert any(b.text == "Short" for b in screen.words)
+
+
+def test_a_capital_i_read_as_l_or_bar_is_an_i() -> None:
+    # "lron & Wine", "Bon lver": sans-serif I read as l before a consonant.
+    rows = parse_rows(
+        row_words(100, "Holocene", "Bon lver") + row_words(300, "Naked As We Came", "lron & Wine")
+    )
+    assert [r.artist for r in rows] == ["Bon Iver", "Iron & Wine"]
+    # "|" a little further off than a word space, no taller than the words beside it.
+    words = [w("|", 200, 100, 204, h=36), w("Melt", 222, 97, h=39), w("with", 320, 97, h=39)]
+    words += [w("You", 420, 97, h=39), w("Nouvelle", 200, 148, h=32), w("Vague", 390, 148, h=32)]
+    assert [(r.title, r.artist) for r in parse_rows(words)] == [
+        ("I Melt with You", "Nouvelle Vague")
+    ]
+
+
+def test_latin_l_is_kept_where_it_is_a_letter() -> None:
+    rows = parse_rows(row_words(100, "love letter", "lalo lyons"))
+    assert [(r.title, r.artist) for r in rows] == [("love letter", "lalo lyons")]
+
+
+def test_an_unsure_word_over_a_sure_one_is_a_double_reading() -> None:
+    # A badge remnant read as "쁘" over the title's first syllables; the title goes on after it.
+    words = [w("언젠가", 230, 100, 290), w("쁘", 230, 100, 240, conf=0.0), w("너로", 306, 100, 346)]
+    words += [w("인해", 362, 100, 402), w("가을방학", 200, 148, h=32)]
+    rows = parse_rows(words)
+    assert [(r.title, r.artist) for r in rows] == [("언젠가 너로 인해", "가을방학")]
+
+
+def test_segments_split_on_the_running_right_edge() -> None:
+    line = [w("long", 100, 100, 400), w("x", 120, 100, 130), w("next", 420, 100, 480)]
+    assert [s.text for s in split_segments(line)] == ["long x next"]
+
+
+def test_a_separator_mark_splits_the_artist_line() -> None:
+    mark = w("•", 420, 148, 426, h=32)
+    words = [*row_words(100, "Fever", "Peggy Lee"), mark, w("앨범", 440, 148, h=32)]
+    rows = parse_rows(words)
+    assert [(r.title, r.artist) for r in rows] == [("Fever", "Peggy Lee")]
