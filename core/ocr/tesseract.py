@@ -164,6 +164,34 @@ def _better(alt: Found, first: Found, unsure: bool) -> bool:
     return more_hangul and _surety(alt) >= _surety(first) - tuning.HANGUL_READING_SLACK
 
 
+def _replace_lookalikes(first: Found, alt: Found, ratio: float) -> Found:
+    """Each lookalike token of the first reading replaced by the second reading's words over
+    its span when those are Hangul read surely (`ratio` maps the second reading's pixels
+    onto the first's)."""
+    out: Found = []
+    moved = [
+        (t, c, (round(b[0] * ratio), round(b[1] * ratio), round(b[2] * ratio), round(b[3] * ratio)))
+        for t, c, b in alt
+    ]
+    for text, conf, box in first:
+        over = [
+            item
+            for item in moved
+            if min(box[2], item[2][2]) - max(box[0], item[2][0])
+            > 0.5 * min(box[2] - box[0], item[2][2] - item[2][0])
+        ]
+        if (
+            _LOOKALIKE.match(text)
+            and over
+            and all(_HANGUL.search(t) for t, _, _ in over)
+            and min(c for _, c, _ in over) >= tuning.LOOKALIKE_HANGUL_CONFIDENCE
+        ):
+            out += [item for item in over if item not in out]
+        else:
+            out.append((text, conf, box))
+    return out
+
+
 def _scaled(crop: np.ndarray, scale: float) -> Image.Image:
     pil = Image.fromarray(crop)
     if abs(scale - 1) <= 0.05:
@@ -373,6 +401,8 @@ class TesseractProvider:
                 alt = self._pool.words(api, alt_pil)
                 if alt and _better(alt, found, unsure):
                     found, scale, pil = alt, alt_scale, alt_pil
+                elif alt:
+                    found = _replace_lookalikes(found, alt, scale / alt_scale)
         if self._retry is not None and any(c < tuning.RETRY_BELOW_CONFIDENCE for _, c, _ in found):
             with self._retry.engine() as api:
                 second = self._retry.words(api, pil)

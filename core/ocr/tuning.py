@@ -67,6 +67,7 @@ RETRY_LATIN_LANGS = "eng"
 # and the surer reading is kept.
 UNSURE_RETRY_SCALE = 1.25
 HANGUL_READING_SLACK = 0.03  # Hangul this much less sure still beats a Latin lookalike
+LOOKALIKE_HANGUL_CONFIDENCE = 0.8  # ... and replaces one token when read this surely
 EMPTY_RETRY_SCALES = (1.15, 1.35, 0.85)  # a line read as nothing is read at these sizes
 OCR_THREADS = 2  # one Tesseract engine per core
 # Page mode (no detector) upscales the page so phone text is at least this tall.
