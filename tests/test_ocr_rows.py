@@ -198,3 +198,18 @@ def test_a_separator_mark_splits_the_artist_line() -> None:
     words = [*row_words(100, "Fever", "Peggy Lee"), mark, w("앨범", 440, 148, h=32)]
     rows = parse_rows(words)
     assert [(r.title, r.artist) for r in rows] == [("Fever", "Peggy Lee")]
+
+
+def test_a_short_word_without_descenders_is_not_a_badge() -> None:
+    # "Be" is shorter than "My Baby" only at the bottom; an "E" badge is smaller at both ends.
+    words = [w("Be", 200, 100, h=34), w("My", 260, 100, h=45), w("Baby", 330, 97, h=48)]
+    words += [w("The", 200, 158, h=32), w("Ronettes", 280, 158, h=32)]
+    assert [r.title for r in parse_rows(words)] == ["Be My Baby"]
+    badge = [w("E", 200, 108, 220, h=24), w("Hype", 240, 100, h=45), w("Boy", 350, 100, h=45)]
+    badge += [w("NewJeans", 200, 158, h=32)]
+    assert [r.title for r in parse_rows(badge)] == ["Hype Boy"]
+
+
+def test_a_lone_araea_is_a_middle_dot() -> None:
+    rows = parse_rows(row_words(100, "안녕 ㆍ 나의 사랑", "듀스 ㆍ 앨범 1집"))
+    assert [(match_key(r.title), r.artist) for r in rows] == [(match_key("안녕 나의 사랑"), "듀스")]

@@ -170,7 +170,11 @@ def _small_tag(word: WordBox, others: Sequence[WordBox]) -> bool:
         return False
     if len(word.text.strip()) > 2 and not is_word_badge(word.text):
         return False
-    return word.height < tuning.BADGE_TEXT_RATIO * statistics.median(o.height for o in others)
+    h = statistics.median(o.height for o in others)
+    # A badge is smaller at the top too; a short word without descenders ("Be" before
+    # "My Baby") is only shorter at the bottom.
+    top = statistics.median(o.y0 for o in others)
+    return word.height < tuning.BADGE_TEXT_RATIO * h and word.y0 > top + tuning.BADGE_TOP_DROP * h
 
 
 # "l" before a consonant starts no Latin-script word ("lron", "lver", "lt's"): in sans-serif
@@ -222,9 +226,15 @@ def _drop_shadowed(words: list[WordBox]) -> list[WordBox]:
     return out
 
 
+def _araea_as_dot(words: list[WordBox]) -> list[WordBox]:
+    """A lone "ㆍ" (an archaic vowel no modern title uses) is a middle dot as OCR reads it:
+    a separator in an artist line, punctuation in a title."""
+    return [replace(w, text="•") if w.text.strip() == "ㆍ" else w for w in words]
+
+
 def clean_segment(seg: Segment) -> Segment | None:
     """The segment without badges at its ends, or None when it is noise."""
-    words = _pipe_as_i(list(seg.words))
+    words = _pipe_as_i(_araea_as_dot(list(seg.words)))
     words = [
         w for w in words if w.confidence >= tuning.MIN_WORD_CONFIDENCE or _HANGUL.search(w.text)
     ]

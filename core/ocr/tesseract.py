@@ -114,9 +114,10 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 Found = list[tuple[str, float, tuple[int, int, int, int]]]
 
 
-def _replace_unsure(first: Found, second: Found) -> Found:
+def _replace_unsure(first: Found, second: Found, hangul_only: bool = False) -> Found:
     """Each unsure word of the first reading replaced by the second reading's words over
-    the same span, when those are surer."""
+    the same span, when those are surer. With `hangul_only` (the Korean model's second
+    opinion) only a Hangul reading replaces: that model reads Latin letters as digits."""
     out: Found = []
     for text, conf, box in first:
         if conf >= tuning.RETRY_BELOW_CONFIDENCE:
@@ -134,7 +135,9 @@ def _replace_unsure(first: Found, second: Found) -> Found:
         if _HANGUL.search(text):
             out.append((text, conf, box))  # a Hangul reading is only replaced by Hangul
             continue
-        if over and (hangul or min(c for _, c, _ in over) > conf):
+        if hangul_only and not any(_HANGUL.search(t) for t, _, _ in over):
+            out.append((text, conf, box))
+        elif over and (hangul or min(c for _, c, _ in over) > conf):
             out += [item for item in over if item not in out]
         else:
             out.append((text, conf, box))
@@ -406,7 +409,7 @@ class TesseractProvider:
         if self._retry is not None and any(c < tuning.RETRY_BELOW_CONFIDENCE for _, c, _ in found):
             with self._retry.engine() as api:
                 second = self._retry.words(api, pil)
-            found = _replace_unsure(found, second)
+            found = _replace_unsure(found, second, hangul_only=True)
         if self._retry_latin is not None and any(
             c < tuning.RETRY_BELOW_CONFIDENCE and not _HANGUL.search(t) for t, c, _ in found
         ):

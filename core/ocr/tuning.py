@@ -75,6 +75,7 @@ PAGE_MIN_WIDTH = 1600
 
 # --- row parsing --------------------------------------------------------------------------
 BADGE_TEXT_RATIO = 0.75  # a 1-2 letter word below this share of its neighbours' height is a badge
+BADGE_TOP_DROP = 0.08  # ... and whose top sits this much (of their height) below theirs
 WEAK_LETTER_CONFIDENCE = 0.5  # a lone letter at a line's end read less surely is an edge
 MIN_WORD_CONFIDENCE = 0.35  # words below this are noise (icons read as letters)
 LINE_OVERLAP = 0.5  # vertical overlap (of the smaller box) that puts two words on one line
