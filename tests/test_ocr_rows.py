@@ -213,3 +213,11 @@ def test_a_short_word_without_descenders_is_not_a_badge() -> None:
 def test_a_lone_araea_is_a_middle_dot() -> None:
     rows = parse_rows(row_words(100, "안녕 ㆍ 나의 사랑", "듀스 ㆍ 앨범 1집"))
     assert [(match_key(r.title), r.artist) for r in rows] == [(match_key("안녕 나의 사랑"), "듀스")]
+
+
+def test_hangul_syllables_split_by_ocr_do_not_look_like_an_album_gap() -> None:
+    # "장기하와 얼굴들" read syllable by syllable: the one word space is no unread separator.
+    xs = [(202, 253), (260, 263), (275, 301), (308, 331), (354, 377), (383, 447), (423, 450)]
+    artist = [w(t, a, 148, b, h=34) for t, (a, b) in zip("장기하와얼굴들", xs, strict=True)]
+    rows = parse_rows([w("달이", 200, 100), w("차오른다,", 260, 100), w("가자", 450, 100), *artist])
+    assert [match_key(r.artist or "") for r in rows] == [match_key("장기하와 얼굴들")]

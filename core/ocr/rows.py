@@ -84,6 +84,13 @@ class ParsedRow:
     y: int = 0
 
 
+def _same_word(prev: WordBox, w: WordBox) -> bool:
+    """Two Hangul pieces Tesseract split inside one word (they touch when displayed)."""
+    h = max(1, min(prev.height, w.height))
+    tight = w.x0 - prev.x1 < tuning.HANGUL_JOIN_GAP * h
+    return tight and bool(_HANGUL.search(prev.text[-1:])) and bool(_HANGUL.search(w.text[:1]))
+
+
 def join_words(words: Sequence[WordBox]) -> str:
     """Words joined by spaces, except Hangul pieces Tesseract split inside one word (it
     reads "밤편지" as "밤 편 지" when syllables are evenly spaced): those touch."""
@@ -93,11 +100,7 @@ def join_words(words: Sequence[WordBox]) -> str:
         if prev is None:
             out = w.text
         else:
-            gap = w.x0 - prev.x1
-            h = max(1, min(prev.height, w.height))
-            tight = gap < tuning.HANGUL_JOIN_GAP * h
-            hangul_pair = bool(_HANGUL.search(prev.text[-1:])) and bool(_HANGUL.search(w.text[:1]))
-            out += ("" if tight and hangul_pair else " ") + w.text
+            out += ("" if _same_word(prev, w) else " ") + w.text
         prev = w
     return out.strip()
 
@@ -366,10 +369,12 @@ def split_artist(words: Sequence[WordBox]) -> str:
                 return head
     # The separator was not read at all: it leaves a gap as wide as three spaces.
     # It must stand out from the other word gaps of the line, which Hangul spacing (and
-    # Tesseract's syllable boxes) make uneven.
-    if len(ws) > 2:
-        h = statistics.median(w.height for w in ws)
-        gaps = sorted(((ws[k].x0 - ws[k - 1].x1, k) for k in range(1, len(ws))), reverse=True)
+    # Tesseract's syllable boxes) make uneven; so syllables Tesseract split apart are one
+    # word here, as on screen ("장 기 하 와 얼 굴 들" is two words, not an artist and album).
+    h = statistics.median(w.height for w in ws)
+    starts = [0] + [k for k in range(1, len(ws)) if not _same_word(ws[k - 1], ws[k])]
+    if len(starts) > 2:
+        gaps = sorted(((ws[k].x0 - ws[k - 1].x1, k) for k in starts[1:]), reverse=True)
         (gap, k), rest = gaps[0], [g for g, _ in gaps[1:]]
         if gap > tuning.ALBUM_GAP * h and gap > 2 * max(1, statistics.median(rest)):
             return join_words(ws[:k])
