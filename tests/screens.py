@@ -54,7 +54,34 @@ def font(name: str, size: int) -> ImageFont.FreeTypeFont:
     if key not in _FONT_CACHE:
         path, index = _font_path(name)
         _FONT_CACHE[key] = ImageFont.truetype(str(path), size, index=index)
+        _FONT_NAMES[id(_FONT_CACHE[key])] = key
     return _FONT_CACHE[key]
+
+
+_FONT_NAMES: dict[int, tuple[str, int]] = {}
+_CMAPS: dict[str, frozenset[int]] = {}
+
+
+def _cmap(name: str) -> frozenset[int]:
+    if name not in _CMAPS:
+        from fontTools.ttLib import TTFont
+
+        path, index = _font_path(name)
+        _CMAPS[name] = frozenset(TTFont(str(path), fontNumber=index).getBestCmap())
+    return _CMAPS[name]
+
+
+def covering(text: str, fnt: ImageFont.FreeTypeFont) -> ImageFont.FreeTypeFont:
+    """The font a phone would draw `text` with: the app's own, or, when that lacks one of the
+    characters (the Nanum faces have no é, ô, ä), Noto, which has them. Without this, such
+    titles were drawn with empty boxes, which no real screenshot shows."""
+    name, size = _FONT_NAMES.get(id(fnt), ("", 0))
+    if not name or name.startswith("noto"):
+        return fnt
+    cmap = _cmap(name)
+    if all(ord(c) in cmap for c in text if not c.isspace()):
+        return fnt
+    return font("noto-bold" if name.endswith("-bold") else "noto", size)
 
 
 @dataclass(frozen=True)
@@ -383,6 +410,7 @@ class _Painter:
         anchor: str = "la",
     ) -> None:
         """Draws text and records each word's box (what a perfect OCR engine would return)."""
+        font = covering(text, font)
         self.d.text(xy, text, fill=fill, font=font, anchor=anchor)
         left, top, _, bottom = self.d.textbbox(xy, text, font=font, anchor=anchor)
         start = 0
@@ -400,7 +428,7 @@ class _Painter:
         return font(self.s.font_bold if bold else self.s.font, self.px(size))
 
     def text_w(self, text: str, fnt: ImageFont.FreeTypeFont) -> float:
-        return self.d.textlength(text, font=fnt)
+        return self.d.textlength(text, font=covering(text, fnt))
 
     def fit(self, text: str, fnt: ImageFont.FreeTypeFont, width: float) -> tuple[str, bool]:
         """The text cut to `width` with an ellipsis, as the apps do."""
