@@ -221,3 +221,34 @@ def test_hangul_syllables_split_by_ocr_do_not_look_like_an_album_gap() -> None:
     artist = [w(t, a, 148, b, h=34) for t, (a, b) in zip("장기하와얼굴들", xs, strict=True)]
     rows = parse_rows([w("달이", 200, 100), w("차오른다,", 260, 100), w("가자", 450, 100), *artist])
     assert [match_key(r.artist or "") for r in rows] == [match_key("장기하와 얼굴들")]
+
+
+@pytest.mark.parametrize("title", ["11:11", "200%", "22"])
+def test_a_title_shaped_like_noise_is_kept_with_an_artist_under_it(title: str) -> None:
+    # A duration or rank number beside a row stands off the text's left edge and stays noise.
+    words = [*row_words(100, title, "태연"), w("3:45", 950, 104), w("2", 60, 110, 80)]
+    words += row_words(200, "Fine", "태연")
+    assert [(r.title, r.artist) for r in parse_rows(words)] == [(title, "태연"), ("Fine", "태연")]
+    clock = [w("9:41", 60, 10), *row_words(300, "Fine", "태연")]
+    assert [r.title for r in parse_rows(clock)] == ["Fine"]
+
+
+def test_an_unsure_word_inside_a_title_is_kept() -> None:
+    words = row_words(100, "You Know I'm No Good", "Amy Winehouse")
+    words = [x if x.text != "I'm" else WordBox("I'm", 0.19, x.x0, x.y0, x.x1, x.y1) for x in words]
+    icon = WordBox("Q", 0.2, 900, 100, 930, 140)
+    assert [r.title for r in parse_rows([*words, icon])] == ["You Know I'm No Good"]
+
+
+def test_video_is_a_title_word_unless_set_small_as_a_badge() -> None:
+    rows = parse_rows(row_words(100, "Video Games", "Lana Del Rey"))
+    assert [r.title for r in rows] == ["Video Games"]
+    small = [w("Video", 200, 110, 260, h=24), w("Hype", 280, 100, h=45), w("Boy", 390, 100, h=45)]
+    assert [r.title for r in parse_rows([*small, w("NewJeans", 200, 158, h=32)])] == ["Hype Boy"]
+
+
+def test_an_initial_before_an_artist_is_kept_and_a_badge_letter_is_not() -> None:
+    assert split_artist([w("J", 200, 148, 210, h=32), w("Dilla", 225, 148, h=32)]) == "J Dilla"
+    # A badge's letter is smaller and sits lower, or stands far off.
+    assert split_artist([w("E", 200, 154, 212, h=20), w("Dilla", 225, 148, h=32)]) == "Dilla"
+    assert split_artist([w("E", 200, 148, 212, h=32), w("Dilla", 260, 148, h=32)]) == "Dilla"

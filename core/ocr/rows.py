@@ -29,6 +29,7 @@ from core.ocr.stopwords import (
     is_badge,
     is_menu,
     is_noise,
+    is_shaped_noise,
     is_word_badge,
 )
 
@@ -235,12 +236,28 @@ def _araea_as_dot(words: list[WordBox]) -> list[WordBox]:
     return [replace(w, text="•") if w.text.strip() == "ㆍ" else w for w in words]
 
 
+def _unsure(word: WordBox) -> bool:
+    return word.confidence < tuning.MIN_WORD_CONFIDENCE and not _HANGUL.search(word.text)
+
+
 def clean_segment(seg: Segment) -> Segment | None:
     """The segment without badges at its ends, or None when it is noise."""
+    cleaned, noise = _clean(seg)
+    return None if noise else cleaned
+
+
+def _clean(seg: Segment) -> tuple[Segment | None, bool]:
+    """The segment without badges at its ends (None when nothing is left), and whether it
+    looks like noise."""
     words = _pipe_as_i(_araea_as_dot(list(seg.words)))
-    words = [
-        w for w in words if w.confidence >= tuning.MIN_WORD_CONFIDENCE or _HANGUL.search(w.text)
-    ]
+    # Unsure words are icons or cover edges read as letters; those sit at a line's ends. A
+    # word between two sure words is text read unsurely ("I'm" in "You Know I'm No Good").
+    while len(words) > 1 and _unsure(words[0]):
+        words.pop(0)
+    while len(words) > 1 and _unsure(words[-1]):
+        words.pop()
+    if len(words) == 1 and _unsure(words[0]):
+        words = []
     while len(words) > 1 and (
         _junk(words[0].text) or _small_tag(words[0], words[1:]) or _weak(words[0])
     ):
@@ -252,17 +269,17 @@ def clean_segment(seg: Segment) -> Segment | None:
     ):
         words.pop()
     if not words:
-        return None
+        return None, True
     cleaned = Segment(tuple(words))
-    if is_noise(cleaned.text):
-        return None
-    return cleaned
+    return cleaned, is_noise(cleaned.text)
 
 
 @dataclass(frozen=True, slots=True)
 class _Line:
     seg: Segment  # the line's text: its leftmost meaningful segment
     raw_x0: int  # left edge including any badge that was stripped
+    # Shaped like noise ("11:11", "200%"): a title only with an artist line under it.
+    noise: bool = False
 
     @property
     def height(self) -> int:
@@ -280,9 +297,9 @@ def text_lines(words: Sequence[WordBox]) -> list[_Line]:
         ):
             continue  # a button row or tab bar: whatever else it holds is chrome too
         for seg in segments:
-            cleaned = clean_segment(seg)
-            if cleaned is not None:
-                out.append(_Line(cleaned, seg.x0))
+            cleaned, noise = _clean(seg)
+            if cleaned is not None and (not noise or is_shaped_noise(cleaned.text)):
+                out.append(_Line(cleaned, seg.x0, noise))
     return out
 
 
@@ -306,13 +323,21 @@ def pair_lines(lines: Sequence[_Line]) -> list[tuple[_Line, _Line | None]]:
             if j in used or gap < -0.3 * h:
                 continue
             dx = abs(cand.raw_x0 - top.raw_x0)
-            if dx <= 3 * h and cand.height <= tuning.ARTIST_MAX_HEIGHT_RATIO * h and dx < best_dx:
+            # A noise-shaped line heads a row only with an artist exactly under it (a
+            # duration or rank number beside a row is off its text's left edge).
+            reach = tuning.COLUMN_LEFT_TOLERANCE * h if top.noise else 3 * h
+            if (
+                not cand.noise
+                and dx <= reach
+                and cand.height <= tuning.ARTIST_MAX_HEIGHT_RATIO * h
+                and dx < best_dx
+            ):
                 best, best_dx = j, dx
-        used.add(i)
         if best >= 0:
-            used.add(best)
+            used.update((i, best))
             pairs.append((top, lines[best]))
-        else:
+        elif not top.noise:
+            used.add(i)
             pairs.append((top, None))
     return pairs
 
@@ -353,10 +378,23 @@ def _is_separator(token: str) -> bool:
     return 0 < len(t) <= 2 and not any(ch.isalnum() for ch in t) and t not in _KEEP_SYMBOLS
 
 
+def _initial(letter: WordBox, nxt: WordBox) -> bool:
+    """A capital read surely, as tall as the word after it and a word space from it, is an
+    initial of the name ("J Dilla"); a badge's letter is smaller or stands further off."""
+    h = max(1, nxt.height)
+    return (
+        letter.text.isupper()
+        and letter.confidence >= tuning.INITIAL_MIN_CONFIDENCE
+        and abs(letter.height - nxt.height) <= tuning.INITIAL_HEIGHT_SLACK * h
+        and abs(letter.y0 - nxt.y0) <= tuning.INITIAL_HEIGHT_SLACK * h
+        and 0 <= nxt.x0 - letter.x1 <= tuning.ALBUM_GAP * h
+    )
+
+
 def split_artist(words: Sequence[WordBox]) -> str:
     """The artist of a row's second line: 'E Artist • Album' -> 'Artist'."""
     ws = list(words)
-    if len(ws) > 1 and _BADGE_PREFIX.match(ws[0].text):
+    if len(ws) > 1 and _BADGE_PREFIX.match(ws[0].text) and not _initial(ws[0], ws[1]):
         ws = ws[1:]
     for k in range(1, len(ws)):
         if _is_separator(ws[k].text):

@@ -101,14 +101,14 @@ MENU_WORDS: frozenset[str] = frozenset(
 # Single tokens that are badges or decorations beside a title or artist, never part of it.
 BADGE_TOKENS: frozenset[str] = frozenset(
     w.casefold()
-    for w in ("E", "🅴", "19", "19금", "MV", "M/V", "video", "동영상", "영상", "타이틀", "가사",
+    for w in ("E", "🅴", "19", "19금", "MV", "M/V", "동영상", "영상", "타이틀", "가사",
               "•", "·", "⋮", "...", "…", "|", "-", "—")
 )  # fmt: skip
 
 # Badge words that are also ordinary title words ("Hot Stuff", "New Rules"): removed only
 # when set smaller than the title beside them, as a badge is.
 WORD_BADGES: frozenset[str] = frozenset(
-    w.casefold() for w in ("HOT", "NEW", "TITLE", "LIVE", "HD", "4K", "Lyrics", "19금")
+    w.casefold() for w in ("HOT", "NEW", "TITLE", "LIVE", "HD", "4K", "Lyrics", "19금", "Video")
 )
 
 # Whole segments that are noise by shape.
@@ -162,6 +162,17 @@ def is_noise(text: str) -> bool:
         return True
     if c in MENU_WORDS or c in BADGE_TOKENS or c in WORD_BADGES:
         return True
+    return any(p.search(text.strip()) for p in NOISE_PATTERNS)
+
+
+def is_shaped_noise(text: str) -> bool:
+    """Noise only by its shape (a time, a percentage, a number), not a known chrome or
+    badge word: such text may still be a title ("11:11", "200%") when an artist is under it."""
+    c = compact(text)
+    if not any(ch.isalnum() for ch in c) or c in MENU_WORDS or c in BADGE_TOKENS:
+        return False
+    if c in WORD_BADGES:
+        return False
     return any(p.search(text.strip()) for p in NOISE_PATTERNS)
 
 

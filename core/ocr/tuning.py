@@ -99,6 +99,10 @@ ARTIST_MAX_HEIGHT_RATIO = 1.6
 # A gap wider than this many line heights inside an artist line is an unread "•" between
 # artist and album (a word space is about a quarter of the line height).
 ALBUM_GAP = 0.6
+# A lone capital before an artist is an initial ("J Dilla"), not a badge read as a letter,
+# when read this surely and its height and top are within this share of the next word's.
+INITIAL_MIN_CONFIDENCE = 0.8
+INITIAL_HEIGHT_SLACK = 0.15
 MIN_ROWS = 1  # a picture with fewer rows is not a playlist
 MIN_ROWS_WITHOUT_ARTIST = 3  # ... and one with no artist line anywhere needs this many
 # Matching thresholds belong to the one catalog matcher (core.limits, MATCH_*).
