@@ -12,6 +12,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from recommender import threads
+
 
 class Popularity:
     """Scores every item by its number of training interactions."""
@@ -99,6 +101,7 @@ class BPRMF(nn.Module):
 
     def __init__(self, n_users: int, n_items: int, dim: int = 64, reg: float = 1e-4) -> None:
         super().__init__()
+        threads.fit()
         self.n_users, self.n_items, self.reg = n_users, n_items, reg
         self.user = nn.Embedding(n_users, dim)
         self.item = nn.Embedding(n_items, dim)

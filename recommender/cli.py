@@ -28,10 +28,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _set_threads(n: int) -> None:
-    import torch
+    from recommender.threads import set_threads
 
     # The target machine has 2 cores; more threads than cores only adds contention.
-    torch.set_num_threads(max(1, n))
+    set_threads(n)
 
 
 def _parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:

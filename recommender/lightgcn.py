@@ -19,6 +19,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from recommender import threads
+
 
 def _to_torch_csr(m: sp.csr_matrix) -> torch.Tensor:
     m = m.tocsr().astype(np.float32)
@@ -118,6 +120,7 @@ class LightGCN(nn.Module):
         shared_neg: int = 2048,
     ) -> None:
         super().__init__()
+        threads.fit()
         if loss not in ("bpr", "softmax"):
             raise ValueError(f"unknown loss {loss!r}")
         self.loss, self.temperature, self.shared_neg = loss, temperature, shared_neg

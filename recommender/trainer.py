@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from recommender import threads
 from recommender.sampling import NegativeSampler
 
 
@@ -68,6 +69,7 @@ def fit_bpr(
     epoch is kept. Stops on patience, on ``cfg.epochs``, or when ``cfg.max_seconds`` of wall
     time would be exceeded by another epoch.
     """
+    threads.fit()
     rng = np.random.default_rng(cfg.seed)
     sampler = NegativeSampler(n_items, train, hard, cfg.hard_ratio)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)

@@ -1,5 +1,6 @@
 """LightGCN / baselines on small planted-community graphs."""
 
+import os
 from collections.abc import Callable
 
 import numpy as np
@@ -114,3 +115,29 @@ def test_tags_give_cold_items_a_meaningful_embedding(planted) -> None:
         same = sims[item_comm[warm] == item_comm[c]].mean()
         other = sims[item_comm[warm] != item_comm[c]].mean()
         assert same > other + 0.3, (c, same, other)
+
+
+def test_training_under_an_openmp_thread_limit(tmp_path) -> None:
+    """OMP_THREAD_LIMIT below torch's thread count (the OCR sets it to 1 for Tesseract) made
+    the graph product skip whole row ranges: cold items came back as zero vectors. Run in a
+    fresh interpreter, since libgomp reads the limit when torch loads it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, torch\n"
+        "from recommender.lightgcn import LightGCN\n"
+        "torch.set_num_threads(2)\n"
+        "rng = np.random.default_rng(0)\n"
+        "ui = np.unique(np.stack([rng.integers(0, 300, 4000), rng.integers(0, 400, 4000)], 1), axis=0)\n"
+        "it = np.stack([np.arange(400), np.arange(400) % 8], 1)\n"
+        "m = LightGCN(300, 400, ui, n_tags=8, it=it, dim=16)\n"
+        "users, items = m.export()\n"
+        "print(torch.get_num_threads(), int((np.abs(items).sum(1) == 0).sum()),"
+        " int((np.abs(users).sum(1) == 0).sum()))\n"
+    )
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["1", "0", "0"]  # one thread, and every user and item embedded
