@@ -195,6 +195,60 @@ def _replace_lookalikes(first: Found, alt: Found, ratio: float) -> Found:
     return out
 
 
+# A run of digits kor+eng may have made of a Latin word with the Korean model ("ABBA" ->
+# "4684", "Bach" -> "88071", "The" -> "116"), most often on lines that also hold Hangul.
+_DIGIT_RUN = re.compile(r"^\d{3,}$")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _replace_digit_runs(first: Found, latin: Found) -> Found:
+    """Each digit run of the first reading replaced by the English model's words over its
+    span when those have letters. Real numbers ("2002", "1004") stay: the English model
+    reads digits as digits. Its confidence on such lines is low even when right ("ABBA" at
+    0.05), so the words keep the first reading's confidence that a word is there."""
+    out: Found = []
+    for text, conf, box in first:
+        over = [
+            item
+            for item in latin
+            if min(box[2], item[2][2]) - max(box[0], item[2][0])
+            > 0.5 * min(box[2] - box[0], item[2][2] - item[2][0])
+        ]
+        if _DIGIT_RUN.match(text) and any(_LATIN.search(t) for t, _, _ in over):
+            out += [(t, max(c, conf), b) for t, c, b in over if (t, max(c, conf), b) not in out]
+        else:
+            out.append((text, conf, box))
+    return out
+
+
+# Symbols no title word holds inside or after letters: kor+eng's reading of a Hangul
+# syllable it took for Latin on a Hangul line ("책" -> "AD}", "나뭇잎" -> "L}29!", "쁨" -> "#2").
+_GARBLED = re.compile(r"[{}|#$%^*<>\\\[\]~!@]")
+
+
+def _replace_garbled(first: Found, second: Found) -> Found:
+    """Each garbled token of the first reading replaced by the Korean model's Hangul over its
+    span (only Hangul: that model reads Latin letters as digits)."""
+    out: Found = []
+    for text, conf, box in first:
+        over = [
+            item
+            for item in second
+            if min(box[2], item[2][2]) - max(box[0], item[2][0])
+            > 0.5 * min(box[2] - box[0], item[2][2] - item[2][0])
+        ]
+        if (
+            _GARBLED.search(text)
+            and not _HANGUL.search(text)
+            and over
+            and all(_HANGUL.search(t) for t, _, _ in over)
+        ):
+            out += [item for item in over if item not in out]
+        else:
+            out.append((text, conf, box))
+    return out
+
+
 def _scaled(crop: np.ndarray, scale: float) -> Image.Image:
     pil = Image.fromarray(crop)
     if abs(scale - 1) <= 0.05:
@@ -406,16 +460,20 @@ class TesseractProvider:
                     found, scale, pil = alt, alt_scale, alt_pil
                 elif alt:
                     found = _replace_lookalikes(found, alt, scale / alt_scale)
-        if self._retry is not None and any(c < tuning.RETRY_BELOW_CONFIDENCE for _, c, _ in found):
+        garbled = _hangul_chars(found) > 0 and any(_GARBLED.search(t) for t, _, _ in found)
+        if self._retry is not None and (
+            garbled or any(c < tuning.RETRY_BELOW_CONFIDENCE for _, c, _ in found)
+        ):
             with self._retry.engine() as api:
                 second = self._retry.words(api, pil)
-            found = _replace_unsure(found, second, hangul_only=True)
+            found = _replace_garbled(_replace_unsure(found, second, hangul_only=True), second)
         if self._retry_latin is not None and any(
-            c < tuning.RETRY_BELOW_CONFIDENCE and not _HANGUL.search(t) for t, c, _ in found
+            (c < tuning.RETRY_BELOW_CONFIDENCE and not _HANGUL.search(t)) or _DIGIT_RUN.match(t)
+            for t, c, _ in found
         ):
             with self._retry_latin.engine() as api:
                 latin = self._retry_latin.words(api, pil)
-            found = _replace_unsure(found, latin)
+            found = _replace_digit_runs(_replace_unsure(found, latin), latin)
         # Tesseract's box of a lone Hangul syllable often spans the whole padded crop; the
         # detected line is the truer height (it decides what pairs as a title's artist).
         words = [
