@@ -424,6 +424,15 @@ async def publish(
             matcher.add(track_id, title, artist)
 
 
+async def name(session: AsyncSession, playlist_id: int | None) -> str | None:
+    """A stored playlist's name (None for no playlist or an unknown one)."""
+    if playlist_id is None:
+        return None
+    return (
+        await session.execute(text("SELECT name FROM playlists WHERE id = :p"), {"p": playlist_id})
+    ).scalar_one_or_none()
+
+
 # --- owner settings (/settings) -------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
-from core import dayparts, delivery, embeddings, recommend, recsets
+from core import dayparts, delivery, embeddings, playlists, recommend, recsets
 from core.catalog.tags import vocabulary
 from core.events import EventKind
 from core.models import Owner
@@ -89,16 +89,6 @@ def render(
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def _playlist_name(session: AsyncSession, playlist_id: int | None) -> str | None:
-    from sqlalchemy import text
-
-    if playlist_id is None:
-        return None
-    return (
-        await session.execute(text("SELECT name FROM playlists WHERE id = :p"), {"p": playlist_id})
-    ).scalar_one_or_none()
-
-
 async def _new_page(
     session: AsyncSession,
     runtime: Runtime,
@@ -164,7 +154,7 @@ async def show_recommendations(
     if rec is None:
         await bot.send_message(chat_id, t("rec_empty", lang))
         return
-    body, markup = render(rec, lang, await _playlist_name(session, playlist_id))
+    body, markup = render(rec, lang, await playlists.name(session, playlist_id))
     msg = await bot.send_message(chat_id, body, reply_markup=markup)
     await recsets.set_message(session, set_id, chat_id, msg.message_id)
 
@@ -264,7 +254,7 @@ async def _show(
 ) -> None:
     """Edit the page's message to the set as it now is (nothing sent when nothing changed)."""
     assert query.message is not None
-    body, markup = render(rec, lang, await _playlist_name(session, rec.playlist_id))
+    body, markup = render(rec, lang, await playlists.name(session, rec.playlist_id))
     # Markup first: it differs after nearly every press and is cheap to compare, while
     # Message.html_text re-renders every entity (~1 ms, ~15% of a toggle in the bot bench).
     if markup != query.message.reply_markup or body != query.message.html_text:

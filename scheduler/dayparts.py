@@ -16,10 +16,9 @@ from typing import Any, Protocol
 
 from aiogram import Bot
 from redis.asyncio import Redis
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import dayparts, delivery, embeddings, recsets
+from core import dayparts, delivery, embeddings, playlists, recsets
 from core.catalog.tags import vocabulary
 from core.events import EventKind
 from core.limits import DAYPART_PUSH_CONCURRENCY
@@ -60,14 +59,6 @@ def header(due: dayparts.Due, lang: str) -> str:
     )
 
 
-async def _playlist_name(session: AsyncSession, playlist_id: int | None) -> str | None:
-    if playlist_id is None:
-        return None
-    return (
-        await session.execute(text("SELECT name FROM playlists WHERE id = :p"), {"p": playlist_id})
-    ).scalar_one_or_none()
-
-
 async def push_one(runtime: PushRuntime, queue: SendQueue, due: dayparts.Due) -> bool:
     """Claim, build and send one daypart push; True when a message went out."""
     owner_id, lang = due.schedule.owner_id, due.schedule.language
@@ -105,7 +96,7 @@ async def push_one(runtime: PushRuntime, queue: SendQueue, due: dayparts.Due) ->
         page = await recsets.add_page(session, set_id, recs)
         rec = await recsets.load(session, set_id, owner_id)
         assert rec is not None
-        body, markup = render(rec, lang, await _playlist_name(session, playlist_id))
+        body, markup = render(rec, lang, await playlists.name(session, playlist_id))
         await dayparts.finish_push(session, push_id, "claimed", set_id)
         # The set exists before the message does: a fast tap on "Add" always finds it.
         await session.commit()
