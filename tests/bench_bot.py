@@ -32,16 +32,11 @@ from typing import Any
 
 from core.bench import load_note, median, pct
 from tests.botproc import BotProcess, bot_env
-from tests.fakes.telegram import ApiCall, FakeTelegram
+from tests.fakes.telegram import ApiCall, FakeTelegram, buttons
 
 EDITS = ("editMessageText", "editMessageReplyMarkup")
 OWNER_BASE = 8_100_000
 TAGS = ("Cafe", "Jazz")
-
-
-def buttons(message: dict) -> list[dict]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b for row in rows for b in row]
 
 
 def rss_mb(pid: int) -> tuple[float, float]:

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from tests.botproc import BotProcess, bot_env
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram, buttons
 
 OWNER = 5001
 
@@ -26,25 +26,20 @@ async def bot(
     assert proc.stop() == 0, proc.log()
 
 
-def _buttons(message: dict) -> list[dict]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b for row in rows for b in row]
-
-
 async def test_start_shows_welcome_with_buttons(tg: FakeTelegram, bot: BotProcess) -> None:
     loop = asyncio.get_running_loop()
     sent_at = loop.time()
     await tg.send_text(OWNER, "/start", language_code="en", first_name="Mina")
     msg = await tg.wait_message(OWNER, contains="Tune Your Shop", timeout=10)
     assert loop.time() - sent_at < 2.0  # answers /start within 2 s of the update
-    labels = [b["text"] for b in _buttons(msg)]
+    labels = [b["text"] for b in buttons(msg)]
     assert any("Spotify" in label for label in labels)
     assert any("without" in label.lower() for label in labels)
 
 
 async def test_button_press_edits_the_message(tg: FakeTelegram, bot: BotProcess) -> None:
     welcome = await tg.wait_message(OWNER, contains="Tune Your Shop")
-    nolink = next(b for b in _buttons(welcome) if "without" in b["text"].lower())
+    nolink = next(b for b in buttons(welcome) if "without" in b["text"].lower())
     await tg.press(OWNER, welcome, nolink["callback_data"])
     await tg.wait_for(lambda c: c.method == "editMessageText", timeout=10)
     edited = tg.bot_messages(OWNER)[-1]
@@ -56,12 +51,12 @@ async def test_button_press_edits_the_message(tg: FakeTelegram, bot: BotProcess)
 async def test_lang_switches_language(tg: FakeTelegram, bot: BotProcess) -> None:
     await tg.send_text(OWNER, "/lang")
     chooser = await tg.wait_message(OWNER, contains="language", timeout=10)
-    korean = next(b for b in _buttons(chooser) if b["text"].endswith("한국어"))
+    korean = next(b for b in buttons(chooser) if b["text"].endswith("한국어"))
     await tg.press(OWNER, chooser, korean["callback_data"])
     await tg.wait_message(OWNER, contains="한국어로", timeout=10)
     await tg.send_text(OWNER, "/help")
     help_msg = await tg.wait_message(OWNER, contains="사용 방법", timeout=10)
-    nxt = _buttons(help_msg)[0]
+    nxt = buttons(help_msg)[0]
     await tg.press(OWNER, help_msg, nxt["callback_data"])
     await tg.wait_message(OWNER, contains="허가되지 않아요", timeout=10)
 

@@ -14,7 +14,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from tests.botproc import BotProcess, bot_env
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram, buttons
 
 OWNER = 7001
 
@@ -30,11 +30,6 @@ async def bot(
     await proc.wait_ready(timeout=120)
     yield proc
     assert proc.stop() == 0, proc.log()
-
-
-def _buttons(message: dict) -> list[dict]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b for row in rows for b in row]
 
 
 class Clicker:
@@ -73,10 +68,10 @@ async def test_onboarding_tags_and_ten_pairs(
     state["clicker"] = clicker
     await tg.send_text(OWNER, "/start", language_code="en")
     welcome = await tg.wait_message(OWNER, contains="Tune Your Shop", timeout=15)
-    nolink = next(b for b in _buttons(welcome) if "without" in b["text"].lower())
+    nolink = next(b for b in buttons(welcome) if "without" in b["text"].lower())
     await tg.press(OWNER, welcome, nolink["callback_data"])
     tags_msg = await tg.wait_message(OWNER, contains="What does your shop feel like", timeout=15)
-    labels = {b["text"]: b["callback_data"] for b in _buttons(tags_msg)}
+    labels = {b["text"]: b["callback_data"] for b in buttons(tags_msg)}
     nxt = labels["Next ›"]
     # Next with nothing chosen: refused with a notice, the message stays.
     await tg.press(OWNER, tags_msg, nxt)
@@ -87,7 +82,7 @@ async def test_onboarding_tags_and_ten_pairs(
         await clicker.press(clicker.current(tags_msg["message_id"]), labels[label])
     chosen = [
         b["text"]
-        for b in _buttons(clicker.current(tags_msg["message_id"]))
+        for b in buttons(clicker.current(tags_msg["message_id"]))
         if b["text"].startswith("✅")
     ]
     assert sorted(chosen) == ["✅ Cafe", "✅ Jazz"]
@@ -97,7 +92,7 @@ async def test_onboarding_tags_and_ten_pairs(
     for step in range(1, 11):
         pair = clicker.current(msg_id)
         assert pair["text"].startswith(f"{step}/10")
-        options = _buttons(pair)
+        options = buttons(pair)
         assert len(options) == 2
         seen_tracks.update(b["text"] for b in options)
         if step == 3:  # typing instead of tapping: a hint, nothing lost
@@ -126,30 +121,30 @@ async def test_recommendations_toggle_veto_more_add(
 ) -> None:
     clicker: Clicker = state["clicker"]
     done = state["done"]
-    rec_button = next(b for b in _buttons(done) if "Songs for my shop" in b["text"])
+    rec_button = next(b for b in buttons(done) if "Songs for my shop" in b["text"])
     await clicker.press(done, rec_button["callback_data"], expect="send")
     page = await tg.wait_message(OWNER, contains="Songs for your shop", timeout=15)
     msg_id = page["message_id"]
     lines = [line for line in page["text"].splitlines() if line[:2].rstrip(".").isdigit()]
     assert len(lines) == 10
-    first_page_titles = [b["text"] for b in _buttons(page) if b["text"].startswith("⬜")]
+    first_page_titles = [b["text"] for b in buttons(page) if b["text"].startswith("⬜")]
     assert len(first_page_titles) == 10
 
-    toggles = [b for b in _buttons(page) if b["text"].startswith("⬜")]
+    toggles = [b for b in buttons(page) if b["text"].startswith("⬜")]
     await clicker.press(page, toggles[0]["callback_data"])
     await clicker.press(clicker.current(msg_id), toggles[1]["callback_data"])
     after = clicker.current(msg_id)
-    assert sum(b["text"].startswith("☑️") for b in _buttons(after)) == 2
-    add = next(b for b in _buttons(after) if b["text"].startswith("➕"))
+    assert sum(b["text"].startswith("☑️") for b in buttons(after)) == 2
+    add = next(b for b in buttons(after) if b["text"].startswith("➕"))
     assert add["text"] == "➕ Add 2"
 
-    veto = [b for b in _buttons(after) if b["text"] == "🚫"][2]
+    veto = [b for b in buttons(after) if b["text"] == "🚫"][2]
     await clicker.press(after, veto["callback_data"])
     vetoed = clicker.current(msg_id)
     assert "<s>" not in vetoed["text"]  # entities, not tags, in the stored text
     assert any(e["type"] == "strikethrough" for e in vetoed.get("entities", []))
 
-    more = next(b for b in _buttons(vetoed) if b["text"].startswith("More"))
+    more = next(b for b in buttons(vetoed) if b["text"].startswith("More"))
     n_calls = len(tg.calls)
     await clicker.press(vetoed, more["callback_data"])
     await asyncio.sleep(0.5)  # anything else the page turn would send arrives by now
@@ -159,14 +154,14 @@ async def test_recommendations_toggle_veto_more_add(
     page2 = clicker.current(msg_id)
     assert "page 2" in page2["text"]
     second_titles = [
-        b["text"].split(". ", 1)[1] for b in _buttons(page2) if b["text"].startswith("⬜")
+        b["text"].split(". ", 1)[1] for b in buttons(page2) if b["text"].startswith("⬜")
     ]
     first = {t.split(". ", 1)[1] for t in first_page_titles}
     assert not first & set(second_titles)
-    toggle = next(b for b in _buttons(page2) if b["text"].startswith("⬜"))
+    toggle = next(b for b in buttons(page2) if b["text"].startswith("⬜"))
     await clicker.press(page2, toggle["callback_data"])
     page2 = clicker.current(msg_id)
-    add = next(b for b in _buttons(page2) if b["text"].startswith("➕"))
+    add = next(b for b in buttons(page2) if b["text"].startswith("➕"))
     assert add["text"] == "➕ Add 3"
 
     n_docs = len(tg.calls_to("sendDocument"))

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from tests.botproc import REPO, BotProcess, bot_env
 from tests.fakes.lastfm import FakeLastfm
 from tests.fakes.spotify import FakeSpotify
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram, buttons
 from tests.test_spotify_e2e import _browser_get, _login_url, _to_consent
 
 OWNER = 5301
@@ -95,13 +95,8 @@ def state() -> dict:
     return {}
 
 
-def _buttons(message: dict) -> list[dict]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b for row in rows for b in row]
-
-
 def _button(message: dict, starts: str) -> dict:
-    return next(b for b in _buttons(message) if b["text"].startswith(starts))
+    return next(b for b in buttons(message) if b["text"].startswith(starts))
 
 
 def _current(tg: FakeTelegram, message_id: int) -> dict:
@@ -141,7 +136,7 @@ async def test_link_and_onboard(
         timeout=WAIT,
         newer_than=linked["message_id"],
     )
-    labels = {b["text"]: b["callback_data"] for b in _buttons(tags)}
+    labels = {b["text"]: b["callback_data"] for b in buttons(tags)}
     msg_id = tags["message_id"]
     for label in ("Cafe", "Jazz"):
         await tg.press(OWNER, _current(tg, msg_id), labels[label])
@@ -149,16 +144,16 @@ async def test_link_and_onboard(
     await tg.press(OWNER, _current(tg, msg_id), labels["Next ›"])
     for step in range(1, 11):
         pair = await _until(tg, msg_id, f"{step}/10")
-        await tg.press(OWNER, pair, _buttons(pair)[0]["callback_data"])
+        await tg.press(OWNER, pair, buttons(pair)[0]["callback_data"])
     done = await _until(tg, msg_id, "taste is set")
-    assert any("My Spotify playlists" in b["text"] for b in _buttons(done))
+    assert any("My Spotify playlists" in b["text"] for b in buttons(done))
     state["done"] = done
 
 
 async def _until_marked(tg: FakeTelegram, message_id: int, label: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT
-    while not any(b["text"] == f"✅ {label}" for b in _buttons(_current(tg, message_id))):
+    while not any(b["text"] == f"✅ {label}" for b in buttons(_current(tg, message_id))):
         assert loop.time() < deadline, f"{label} never marked"
         await asyncio.sleep(0.1)
 
@@ -173,14 +168,14 @@ async def test_paged_list_and_typing_instead_of_tapping(
         OWNER, contains="Your Spotify playlists", timeout=WAIT, newer_than=before
     )
     msg_id = listing["message_id"]
-    names = [b["text"] for b in _buttons(listing)]
+    names = [b["text"] for b in buttons(listing)]
     assert len([n for n in names if n.startswith("Filler")]) == 8
-    assert all(len(b["callback_data"].encode()) <= 64 for b in _buttons(listing))
-    assert not any("cafeMornings" in b["callback_data"] for b in _buttons(listing))
+    assert all(len(b["callback_data"].encode()) <= 64 for b in buttons(listing))
+    assert not any("cafeMornings" in b["callback_data"] for b in buttons(listing))
 
     await tg.press(OWNER, listing, _button(listing, "Next")["callback_data"])
     page2 = await _until(tg, msg_id, "page 2")
-    names = [b["text"] for b in _buttons(page2)]
+    names = [b["text"] for b in buttons(page2)]
     assert "Filler 9 · 1 songs" in names
     assert "Cafe mornings · 33 songs" in names and "Everything · 1000 songs" in names
     assert any(n.startswith("‹") for n in names) and not any(n.startswith("Next") for n in names)
@@ -230,7 +225,7 @@ async def test_select_two_and_add_once(
     msg_id = state["recs"]
     before_uris = spotify.playlist_uris("cafeMornings0000000001")
     page = _current(tg, msg_id)
-    toggles = [b for b in _buttons(page) if b["text"].startswith("⬜")]
+    toggles = [b for b in buttons(page) if b["text"].startswith("⬜")]
     await tg.press(OWNER, page, toggles[0]["callback_data"])
     await _until_buttons(tg, msg_id, "☑️", 1)
     await tg.press(OWNER, _current(tg, msg_id), toggles[1]["callback_data"])
@@ -264,7 +259,7 @@ async def _until_buttons(tg: FakeTelegram, message_id: int, mark: str, n: int) -
     deadline = loop.time() + WAIT
     while True:
         msg = _current(tg, message_id)
-        if sum(b["text"].startswith(mark) for b in _buttons(msg)) == n:
+        if sum(b["text"].startswith(mark) for b in buttons(msg)) == n:
             return msg
         assert loop.time() < deadline, f"never {n} buttons marked {mark}"
         await asyncio.sleep(0.1)

@@ -10,7 +10,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from tests.botproc import BotProcess, bot_env
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram, buttons
 from tests.screens import render
 
 OWNER = 7301
@@ -38,11 +38,6 @@ async def bot(
     assert proc.stop() == 0, proc.log()
 
 
-def _buttons(message: dict) -> list[dict]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b for row in rows for b in row]
-
-
 async def test_photo_rows_remove_fix_use(tg: FakeTelegram, bot: BotProcess, services) -> None:
     screen = render("spotify", SONGS, theme="dark", seed=3)
     await tg.send_photo(OWNER, screen.telegram_jpeg())
@@ -52,7 +47,7 @@ async def test_photo_rows_remove_fix_use(tg: FakeTelegram, bot: BotProcess, serv
     matched_titles = [t for t, _ in SONGS if t in text]
     assert len(matched_titles) >= 4  # the rows it read, matched to the catalog
 
-    removes = [b for b in _buttons(shown) if b["text"].startswith("✖")]
+    removes = [b for b in buttons(shown) if b["text"].startswith("✖")]
     assert len(removes) >= 5
     before = len(tg.calls)
     await tg.press(OWNER, shown, removes[0]["callback_data"])
@@ -65,9 +60,9 @@ async def test_photo_rows_remove_fix_use(tg: FakeTelegram, bot: BotProcess, serv
         timeout=WAIT,
     )
     after_remove = next(m for m in tg.bot_messages(OWNER) if m["message_id"] == shown["message_id"])
-    assert "✖ 1" not in [b["text"] for b in _buttons(after_remove)]
+    assert "✖ 1" not in [b["text"] for b in buttons(after_remove)]
 
-    fix = next(b for b in _buttons(after_remove) if "Fix" in b["text"])
+    fix = next(b for b in buttons(after_remove) if "Fix" in b["text"])
     await tg.press(OWNER, after_remove, fix["callback_data"])
     await tg.wait_message(OWNER, contains="row number", timeout=WAIT)
     await tg.send_text(OWNER, "2 what is this")  # bad input: a clear message, nothing lost
@@ -79,7 +74,7 @@ async def test_photo_rows_remove_fix_use(tg: FakeTelegram, bot: BotProcess, serv
     )
     assert "2. But Not for Me — Chet Baker" in fixed["text"]
 
-    use = next(b for b in _buttons(fixed) if "Use this playlist" in b["text"])
+    use = next(b for b in buttons(fixed) if "Use this playlist" in b["text"])
     await tg.press(OWNER, fixed, use["callback_data"])
     page = await tg.wait_message(OWNER, contains="Songs for your shop", timeout=WAIT)
     assert "Screenshot" in page["text"]  # based on the screenshot playlist

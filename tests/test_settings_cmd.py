@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from tests.botproc import BotProcess, bot_env
 from tests.fakes.spotify import FakeSpotify
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram, buttons
 from tests.test_spotify_e2e import _browser_get, _login_url, _to_consent
 
 OWNER = 5401
@@ -44,13 +44,8 @@ async def bot(
     assert proc.stop() == 0, proc.log()
 
 
-def _buttons(message: dict) -> list[dict]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b for row in rows for b in row]
-
-
 def _button(message: dict, starts: str) -> dict:
-    return next(b for b in _buttons(message) if b["text"].startswith(starts))
+    return next(b for b in buttons(message) if b["text"].startswith(starts))
 
 
 def _current(tg: FakeTelegram, message_id: int) -> dict:

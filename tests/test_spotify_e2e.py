@@ -19,7 +19,7 @@ from bot.settings import load_settings
 from core.crypto import sign
 from tests.botproc import BotProcess, bot_env
 from tests.fakes.spotify import FakeSpotify
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import FakeTelegram, buttons
 
 OWNER = 5101
 CANCELLER = 5102
@@ -44,20 +44,15 @@ async def bot(
     assert proc.stop() == 0, proc.log()
 
 
-def _buttons(message: dict) -> list[dict]:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    return [b for row in rows for b in row]
-
-
 async def _login_url(tg: FakeTelegram, user: int) -> str:
     """/start, press "Link Spotify", and read the URL button the message turns into."""
     await tg.send_text(user, "/start", language_code="en", first_name="Mina")
     welcome = await tg.wait_message(user, contains="Tune Your Shop", timeout=10)
-    link = next(b for b in _buttons(welcome) if "Link Spotify" in b["text"])
+    link = next(b for b in buttons(welcome) if "Link Spotify" in b["text"])
     assert len(link["callback_data"].encode()) <= 64
     await tg.press(user, welcome, link["callback_data"])
     edited = await tg.wait_message(user, contains="expires in 10 minutes", timeout=10)
-    url_buttons = [b for b in _buttons(edited) if "url" in b]
+    url_buttons = [b for b in buttons(edited) if "url" in b]
     assert len(url_buttons) == 1
     return url_buttons[0]["url"]
 
@@ -157,7 +152,7 @@ async def test_cancel_on_spotify_offers_a_retry(
     status, page = await _browser_get(spotify.deny(state))
     assert status == 200 and "cancelled" in page
     msg = await tg.wait_message(CANCELLER, contains="cancelled on Spotify", timeout=10)
-    retry = _buttons(msg)[0]
+    retry = buttons(msg)[0]
     assert len(retry["callback_data"].encode()) <= 64
     async with engine.connect() as conn:
         stored = await conn.execute(
@@ -169,7 +164,7 @@ async def test_cancel_on_spotify_offers_a_retry(
     edited = await tg.wait_message(
         CANCELLER, contains="expires in 10 minutes", timeout=10, newer_than=msg["message_id"] - 1
     )
-    fresh = next(b["url"] for b in _buttons(edited) if "url" in b)
+    fresh = next(b["url"] for b in buttons(edited) if "url" in b)
     assert await _to_consent(bot, spotify, fresh) != state
 
 
@@ -177,7 +172,7 @@ async def test_unlink_deletes_tokens(tg: FakeTelegram, bot: BotProcess, engine) 
     await tg.send_text(OWNER, "/unlink")
     confirm = await tg.wait_message(OWNER, contains="Disconnect Spotify account", timeout=10)
     assert "Mina &amp; Co" not in confirm["text"]  # rendered, not shown escaped
-    yes = next(b for b in _buttons(confirm) if b["text"].startswith("Yes"))
+    yes = next(b for b in buttons(confirm) if b["text"].startswith("Yes"))
     await tg.press(OWNER, confirm, yes["callback_data"])
     await tg.wait_message(OWNER, contains="tokens are deleted", timeout=10)
     async with engine.connect() as conn:

@@ -36,6 +36,13 @@ from aiohttp import web
 
 JSON = dict[str, Any]
 
+
+def buttons(message: JSON) -> list[JSON]:
+    """Every inline button of a message the bot sent, row after row."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [b for row in rows for b in row]
+
+
 _UPDATE_BASE = [int(time.time() * 1000) % 1_000_000_000]
 
 
