@@ -91,6 +91,18 @@ async def fresh_db(services) -> AsyncIterator[str]:
         await conn.close()
 
 
+@pytest.fixture
+async def fresh_maker(fresh_db: str) -> AsyncIterator:
+    """Sessions on a `fresh_db` database (its engine disposed afterwards)."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from core.db import make_engine
+
+    engine = make_engine(fresh_db)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
 @pytest.fixture(scope="module")
 async def tg() -> AsyncIterator:
     """A fake Telegram Bot API per test module (the real `tys run` is pointed at it)."""

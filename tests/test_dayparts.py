@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import dayparts as dp
 from core import embeddings, recommend, recsets
 from core.catalog.tags import vocabulary
-from core.db import make_engine
 from core.limits import DAYPART_PUSH_TRACKS, EMBEDDING_DIM
 from core.texts import t
 from handlers.recommend import render
@@ -93,12 +92,12 @@ async def add_owner(
 
 
 @pytest.fixture
-async def db(fresh_db: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(fresh_db)
-    maker = async_sessionmaker(engine, expire_on_commit=False)
+async def db(
+    fresh_maker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    maker = fresh_maker
     await build_catalog(maker)
     yield maker
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core import playlists
 from core.catalog.matching import CatalogMatcher
 from core.catalog.tags import vocabulary
-from core.db import make_engine
 from core.lastfm import LastfmClient
 from core.limits import CALLBACK_DATA_MAX_BYTES, PLAYLISTS_PER_PAGE, SHOP_NAME_MAX
 from core.spotify import SpotifyUnavailable
@@ -55,9 +54,10 @@ class Tokens:
 
 
 @pytest.fixture
-async def db(fresh_db: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(fresh_db)
-    maker = async_sessionmaker(engine, expire_on_commit=False)
+async def db(
+    fresh_maker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    maker = fresh_maker
     from core.normalize import normalize_artist, normalize_title
 
     async with maker() as s:
@@ -96,7 +96,6 @@ async def db(fresh_db: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
         await s.execute(text("INSERT INTO owners (id, language) VALUES (:o, 'en')"), {"o": OWNER})
         await s.commit()
     yield maker
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -14,16 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import SerialPerOwnerMiddleware
 from core import owners, recsets
-from core.db import make_engine
 from core.recommend import Rec, TrackCard
 
 OWNER = 7
 
 
 @pytest.fixture
-async def maker(fresh_db: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(fresh_db)
-    maker = async_sessionmaker(engine, expire_on_commit=False)
+async def maker(
+    fresh_maker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    maker = fresh_maker
     async with maker() as s:
         await s.execute(
             text(
@@ -36,7 +36,6 @@ async def maker(fresh_db: str) -> AsyncIterator[async_sessionmaker[AsyncSession]
         await s.execute(text("INSERT INTO owners (id, language) VALUES (:o, 'en')"), {"o": OWNER})
         await s.commit()
     yield maker
-    await engine.dispose()
 
 
 async def _set_with_two_pages(s: AsyncSession) -> int:

@@ -10,7 +10,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import embeddings, recommend
-from core.db import make_engine
 from core.limits import EMBEDDING_DIM, REC_MAX_PER_ARTIST
 
 N_TRACKS = 240
@@ -18,9 +17,8 @@ N_ARTISTS = 40
 
 
 @pytest.fixture
-async def db(fresh_db: str):
-    engine = make_engine(fresh_db)
-    maker = async_sessionmaker(engine, expire_on_commit=False)
+async def db(fresh_maker: async_sessionmaker[AsyncSession]):
+    maker = fresh_maker
     async with maker() as s:
         await s.execute(
             text(
@@ -46,7 +44,6 @@ async def db(fresh_db: str):
         await s.execute(text("INSERT INTO owners (id, language) VALUES (1, 'en'), (2, 'ko')"))
         await s.commit()
     yield maker
-    await engine.dispose()
 
 
 def _clustered(n: int, seed: int = 0) -> np.ndarray:

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import DbSessionMiddleware, OwnerMiddleware
 from core import recommend, taste_picture
-from core.db import make_engine
 from core.limits import TASTE_IMAGE_PX
 from core.texts import t
 from handlers import taste
@@ -35,12 +34,12 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 @pytest.fixture
-async def db(fresh_db: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = make_engine(fresh_db)
-    maker = async_sessionmaker(engine, expire_on_commit=False)
+async def db(
+    fresh_maker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    maker = fresh_maker
     await build_catalog(maker)
     yield maker
-    await engine.dispose()
 
 
 @pytest.fixture
