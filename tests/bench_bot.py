@@ -73,6 +73,22 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_by_name() -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, summed by command name
+    (postgres backends, redis-server, the MongoDB-wire server, this driver, the bot...)."""
+    out: dict[str, float] = {}
+    tck = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tck
+    return out
+
+
 @dataclass
 class Owner:
     id: int
@@ -267,8 +283,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 print(f"  {args.owners} owners clicking at once ({load_note()})", flush=True)
                 start = time.monotonic()
                 bot_cpu, own_cpu = cpu_s(pid), time.process_time()
+                by_name = cpu_by_name()
                 done = await asyncio.gather(*(drv.clicks(o, args.clicks) for o in owners))
                 wall = time.monotonic() - start
+                after = cpu_by_name()
+                spent = {k: v - by_name.get(k, 0.0) for k, v in after.items()}
+                # Where the machine's CPU went during the clicks, ms per update (the bot
+                # process and this driver are both "python"-named, so they are shown apart).
+                shares = sorted(
+                    ((k, 1000 * v / sum(done)) for k, v in spent.items() if v > 0),
+                    key=lambda kv: -kv[1],
+                )
+                print(
+                    "  machine CPU per update (ms, by process name): "
+                    + ", ".join(f"{k} {v:.1f}" for k, v in shares[:8])
+                )
                 # CPU per update of the bot (its ceiling is ~1000/cpu_ms updates/s per core)
                 # and of this driver + fake, to show which side is the bottleneck.
                 bot_cpu = (cpu_s(pid) - bot_cpu) / sum(done) * 1000
