@@ -14,6 +14,10 @@ FakeTelegram running in this process, on a DATA_DIR of its own with the embedded
    was answered (closed loop), updates/s; bot RSS (current and peak, from /proc).
 
 Warm figures: a warm-up pass of each kind runs first and is not counted. Medians over runs.
+
+`--floor` runs the same page turns and clicks against tests/floor_bot.py instead: aiogram
+alone, answering each press with the same two Bot API calls and no work of ours. Its CPU per
+update is the floor any bot on this library pays on this machine.
 This is a command, not a test: it lives in tests/ because it drives the test fakes.
 """
 
@@ -174,6 +178,12 @@ class Driver:
         owner.rec_msg_id = page["message_id"]
         assert len(tg.bot_messages(uid)) > n_msgs
 
+    async def open_floor_page(self, owner: Owner) -> None:
+        """The floor bot: /start answers with the page at once."""
+        await self.tg.send_text(owner.id, "/start", language_code="en")
+        page = await self.tg.wait_message(owner.id, contains="Songs for your shop", timeout=30)
+        owner.rec_msg_id = page["message_id"]
+
     async def page_turns(self, owner: Owner, turns: int, timed: bool) -> None:
         for _ in range(turns):
             page = self.current(owner.id, owner.rec_msg_id)
@@ -249,9 +259,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     async with FakeTelegram(token="123456:TEST-token") as tg:
         env = bot_env(data_dir, tg.base_url, THROTTLE_RATE="100000", LOG_LEVEL="INFO")
-        bot = BotProcess(env, data_dir / "bot.log")
+        argv = ("-m", "tests.floor_bot") if args.floor else ("-m", "bot", "run")
+        bot = BotProcess(env, data_dir / "bot.log", argv)
         try:
-            if not (data_dir / ".bench-loaded").exists():
+            if not args.floor and not (data_dir / ".bench-loaded").exists():
                 print(f"first start (catalog seed, day-one embeddings) in {data_dir}")
                 bot.start()
                 await bot.wait_ready(timeout=300)
@@ -274,10 +285,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 # owner skips onboarding.
                 base = OWNER_BASE + (int(time.time()) % 100_000) * 100_000 + r * 10_000
                 owners = [Owner(base + i) for i in range(args.owners)]
-                # Warm-up owner (not counted): first use of every query and code path.
-                await drv.onboard(Owner(base + 9_999), timed=False)
-                for o in owners:
-                    await drv.onboard(o, timed=True)
+                if args.floor:
+                    warm = Owner(base + 9_999)
+                    await drv.open_floor_page(warm)
+                    await drv.page_turns(warm, 2, timed=False)
+                    for o in owners:
+                        await drv.open_floor_page(o)
+                else:
+                    # Warm-up owner (not counted): first use of every query and code path.
+                    await drv.onboard(Owner(base + 9_999), timed=False)
+                    for o in owners:
+                        await drv.onboard(o, timed=True)
                 for o in owners:
                     await drv.page_turns(o, args.turns, timed=True)
                 print(f"  {args.owners} owners clicking at once ({load_note()})", flush=True)
@@ -307,8 +325,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 per_turn = [x for o in owners for x in o.calls_per_turn]
                 rss, hwm = rss_mb(pid)
                 one = {
-                    "onb_p50": pct(onb, 50),
-                    "onb_p95": pct(onb, 95),
+                    "onb_p50": pct(onb, 50) if onb else 0.0,
+                    "onb_p95": pct(onb, 95) if onb else 0.0,
                     "page_p50": pct(pages, 50),
                     "page_p95": pct(pages, 95),
                     "calls_per_turn": median(per_turn),
@@ -344,11 +362,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "targets: p50 <= 30 ms, p95 <= 100 ms, <= 2 calls/turn, >= 300 updates/s, "
                 "RSS < 300 MB"
             )
-            means = await handler_means(bot.web_base)
-            print(
-                "inside the bot (handler mean ms, all runs): "
-                + ", ".join(f"{k} {v[0]:.1f} (n={v[1]})" for k, v in sorted(means.items()))
-            )
+            if not args.floor:
+                means = await handler_means(bot.web_base)
+                print(
+                    "inside the bot (handler mean ms, all runs): "
+                    + ", ".join(f"{k} {v[0]:.1f} (n={v[1]})" for k, v in sorted(means.items()))
+                )
             if args.hold:
                 print(f"holding the bot (pid {pid}) for {args.hold} s (profile it now)")
                 await asyncio.sleep(args.hold)
@@ -369,6 +388,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data-dir", help="reuse this DATA_DIR (kept; loaded once)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary DATA_DIR")
+    parser.add_argument(
+        "--floor", action="store_true", help="measure tests/floor_bot.py (aiogram alone) instead"
+    )
     parser.add_argument("--hold", type=float, default=0, help="keep the bot up N s at the end")
     args = parser.parse_args()
     if args.data_dir:

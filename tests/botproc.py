@@ -35,9 +35,12 @@ def bot_env(data_dir: Path, api_base: str, **extra: str) -> dict[str, str]:
 
 
 class BotProcess:
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], log_path: Path, argv: tuple[str, ...] = ("-m", "bot", "run")
+    ) -> None:
         self.env = env
         self.log_path = log_path
+        self.argv = argv
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -49,7 +52,7 @@ class BotProcess:
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, *self.argv],
             cwd=REPO,
             env=self.env,
             stdout=self._log,
