@@ -35,7 +35,7 @@ from core.limits import (
 )
 from core.models import Daypart as DaypartRow
 from core.models import ShopHours
-from core.recommend import CANDIDATE_SQL, Rec, TrackCard, candidate_params, track_tags
+from core.recommend import CANDIDATE_SQL, Rec, TrackCard, candidate_params
 
 DAY = 24 * 60
 
@@ -509,11 +509,10 @@ async def push_recs(
     ).all()
     if not rows:
         return []
-    own_tags = await track_tags(session, [r.id for r in rows])
     wanted = list(tags)
-    embs = np.stack([embeddings.as_array(r.embedding) for r in rows])
-    hit = np.array([any(t in wanted for t in own_tags.get(r.id, [])) for r in rows])
-    score = embs @ query.vector + DAYPART_TAG_BONUS * hit
+    sim = np.fromiter((r.sim_q for r in rows), np.float64, len(rows))
+    hit = np.array([any(t in wanted for t in r.tags) for r in rows])
+    score = sim + DAYPART_TAG_BONUS * hit
     out: list[Rec] = []
     artists: set[str] = set()
     for i in np.argsort(-score, kind="stable"):
@@ -521,7 +520,7 @@ async def push_recs(
         if r.norm_artist in artists:
             continue  # five songs from five artists: a short set should feel varied
         artists.add(r.norm_artist)
-        own = own_tags.get(r.id, [])
+        own = list(r.tags)
         why = [t for t in wanted if t in own] + [t for t in own if t not in wanted]
         out.append(Rec(TrackCard(r.id, r.title, r.artist, own), float(score[i]), why[:3]))
         if len(out) == limit:

@@ -178,7 +178,11 @@ async def playlist_centroid(session: AsyncSession, playlist_id: int) -> np.ndarr
 
 # Nearest tracks to :q through the HNSW index, the owner's exclusions applied during the scan.
 CANDIDATE_SQL = """
-SELECT t.id, t.title, t.artist, t.norm_artist, t.embedding
+SELECT t.id, t.title, t.artist, t.norm_artist,
+       -(t.embedding <#> :q) AS sim_q,
+       -(t.embedding <#> :c) AS sim_c,
+       ARRAY(SELECT g.key FROM track_tags tt JOIN tags g ON g.id = tt.tag_id
+             WHERE tt.track_id = t.id ORDER BY tt.weight DESC, g.id) AS tags
 FROM tracks t
 WHERE t.embedding IS NOT NULL
   AND NOT (t.id = ANY(:exclude))
@@ -190,6 +194,8 @@ WHERE t.embedding IS NOT NULL
 ORDER BY t.embedding <#> :q
 LIMIT :k
 """
+# Similarities and tags come back computed: decoding 200 vectors in Python and a second
+# statement for the tags cost more of the bot's CPU than the index scan itself.
 
 
 def candidate_params(
@@ -199,14 +205,17 @@ def candidate_params(
     exclude: Sequence[int],
     explicit_ok: bool,
     k: int,
+    c: np.ndarray | None = None,
 ) -> dict[str, object]:
-    """Bind values of CANDIDATE_SQL (shared with `tys bench recommend --explain`)."""
+    """Bind values of CANDIDATE_SQL (shared with `tys bench recommend --explain`). `q` ranks
+    the candidates; `c` (default `q`) is the second direction scored as sim_c."""
     return {
         "exclude": list(exclude),
         "explicit_ok": explicit_ok,
         "pl": playlist_id or -1,
         "o": owner_id,
         "q": q,
+        "c": q if c is None else c,
         "k": k,
     }
 
@@ -245,19 +254,20 @@ async def recommend(
     query = owner_vec if owner_vec is not None else centroid
     assert query is not None
     q = embeddings.l2_normalize(query)
+    blended = centroid is not None and owner_vec is not None
+    c = embeddings.l2_normalize(centroid) if blended and centroid is not None else None
     rows = (
         await session.execute(
             text(CANDIDATE_SQL),
-            candidate_params(owner_id, q, playlist_id, exclude, explicit_ok, REC_CANDIDATES),
+            candidate_params(owner_id, q, playlist_id, exclude, explicit_ok, REC_CANDIDATES, c),
         )
     ).all()
     if not rows:
         return []
-    embs = np.stack([embeddings.as_array(r.embedding) for r in rows])
-    score = embs @ q
-    if centroid is not None and owner_vec is not None:
-        c = embeddings.l2_normalize(centroid)
-        score = (1.0 - blend) * score + blend * (embs @ c)
+    score = np.fromiter((r.sim_q for r in rows), np.float64, len(rows))
+    if blended:
+        sim_c = np.fromiter((r.sim_c for r in rows), np.float64, len(rows))
+        score = (1.0 - blend) * score + blend * sim_c
     order = np.argsort(-score, kind="stable")
     chosen: list[int] = []
     per_artist: dict[str, int] = defaultdict(int)
@@ -269,28 +279,11 @@ async def recommend(
         chosen.append(int(i))
         if len(chosen) == limit:
             break
-    tags = await track_tags(session, [rows[i].id for i in chosen])
     wanted = list(why_tags)
     out = []
     for i in chosen:
         r = rows[i]
-        own = tags.get(r.id, [])
+        own = list(r.tags)
         why = [t for t in wanted if t in own] + [t for t in own if t not in wanted]
         out.append(Rec(TrackCard(r.id, r.title, r.artist, own), float(score[i]), why[:3]))
     return out
-
-
-async def track_tags(session: AsyncSession, track_ids: Sequence[int]) -> dict[int, list[str]]:
-    if not track_ids:
-        return {}
-    rows = await session.execute(
-        text(
-            "SELECT tt.track_id, g.key FROM track_tags tt JOIN tags g ON g.id = tt.tag_id "
-            "WHERE tt.track_id = ANY(:ids) ORDER BY tt.weight DESC, g.id"
-        ),
-        {"ids": list(track_ids)},
-    )
-    out: dict[int, list[str]] = defaultdict(list)
-    for track_id, key in rows:
-        out[int(track_id)].append(key)
-    return dict(out)

@@ -331,16 +331,6 @@ async def explain(sm: async_sessionmaker[AsyncSession], call: Call) -> str:
         )
         rows = await session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params)
         out = "\n".join(r[0] for r in rows)
-        ids = [int(r.id) for r in await session.execute(text(rec.CANDIDATE_SQL), params)][:10]
-        rows = await session.execute(
-            text(
-                "EXPLAIN (ANALYZE, BUFFERS) SELECT tt.track_id, g.key FROM track_tags tt "
-                "JOIN tags g ON g.id = tt.tag_id WHERE tt.track_id = ANY(:ids) "
-                "ORDER BY tt.weight DESC, g.id"
-            ),
-            {"ids": ids},
-        )
-        out += "\n\ntrack tags:\n" + "\n".join(r[0] for r in rows)
         await session.rollback()
     return out
 
