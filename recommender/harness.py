@@ -50,7 +50,17 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "pop": {},
 }
 
-TRAINER_KEYS = ("lr", "batch_size", "eval_every", "patience", "epochs", "hard_ratio", "n_neg")
+TRAINER_KEYS = (
+    "lr",
+    "batch_size",
+    "eval_every",
+    "patience",
+    "epochs",
+    "hard_ratio",
+    "n_neg",
+    "decays",
+    "lr_decay",
+)
 
 
 def torch_topk(
@@ -96,6 +106,7 @@ class Harness:
                 "s_per_epoch": fit.s_per_epoch,
                 "epochs_run": fit.epochs,
                 "stopped": fit.stopped,
+                "decays": fit.decays,
             }
         else:
             score_fn, valid_r, train_s, used = self._grid_model(

@@ -118,12 +118,14 @@ class LightGCN(nn.Module):
         loss: str = "bpr",
         temperature: float = 0.2,
         shared_neg: int = 2048,
+        dns: bool = False,
     ) -> None:
         super().__init__()
         threads.fit()
         if loss not in ("bpr", "softmax"):
             raise ValueError(f"unknown loss {loss!r}")
         self.loss, self.temperature, self.shared_neg = loss, temperature, shared_neg
+        self.dns = dns
         self.n_users, self.n_items, self.n_tags = n_users, n_items, n_tags
         self.n_layers, self.reg = n_layers, reg
         self.gamma, self.norm_emb = gamma, norm_emb
@@ -172,7 +174,8 @@ class LightGCN(nn.Module):
     ) -> torch.Tensor:
         """BPR (default) or sampled-softmax loss plus L2 on the batch's ego embeddings.
 
-        ``neg`` is [B] or [B, m]; BPR averages over the m negatives of each positive. The
+        ``neg`` is [B] or [B, m]; BPR averages over the m negatives of each positive, or with
+        ``dns`` trains on the highest-scored of them only. The
         softmax variant scores every positive against one pool of the batch's first
         ``shared_neg`` negatives with cosine similarity / temperature, which matches serving
         with L2-normalised embeddings.
@@ -181,9 +184,17 @@ class LightGCN(nn.Module):
         neg = neg.reshape(b, -1)
         if self.loss == "softmax":
             neg = neg[: self.shared_neg, :1].reshape(-1, 1)
+        out = self.propagate()
+        if self.dns and neg.shape[1] > 1:
+            # Dynamic negative sampling (Zhang et al., SIGIR 2013): of the m drawn negatives,
+            # train on the one the model currently ranks highest for the user.
+            with torch.no_grad():
+                cand = out[neg + self.n_users]  # [B, m, d]
+                pick = torch.einsum("bd,bmd->bm", out[users], cand).argmax(dim=1)
+                neg = neg.gather(1, pick[:, None])
         # One gather for users, positives and negatives: a single index backward instead of 3.
         idx = torch.cat([users, pos + self.n_users, neg.reshape(-1) + self.n_users])
-        e = self.propagate()[idx]
+        e = out[idx]
         u, p = e[:b], e[b : 2 * b]
         if self.loss == "softmax":
             u, p, n = F.normalize(u, dim=1), F.normalize(p, dim=1), F.normalize(e[2 * b :], dim=1)

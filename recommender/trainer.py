@@ -29,6 +29,10 @@ class TrainConfig:
     max_seconds: float | None = None
     hard_ratio: float = 0.0
     n_neg: int = 1  # negatives per positive; they share the batch's (costly) propagation
+    # On a plateau, go back to the best state and continue at lr * lr_decay, at most
+    # `decays` times, before stopping (0 = stop at the first plateau).
+    decays: int = 0
+    lr_decay: float = 0.3
     progress: bool = True
     desc: str = "train"
 
@@ -41,6 +45,7 @@ class FitResult:
     train_s: float = 0.0
     s_per_epoch: float = 0.0
     stopped: str = "max_epochs"
+    decays: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -119,8 +124,15 @@ def fit_bpr(
             bar.update(1)
             bar.set_postfix(loss=f"{row['loss']:.4f}", best=f"{res.best_valid:.4f}")
             if valid_fn is not None and bad_evals >= cfg.patience:
-                res.stopped = "early_stop"
-                break
+                if res.decays >= cfg.decays or best_state is None:
+                    res.stopped = "early_stop"
+                    break
+                # Fresh Adam moments at the lower rate, from the best state so far.
+                res.decays += 1
+                bad_evals = 0
+                model.load_state_dict(best_state)
+                lr = cfg.lr * cfg.lr_decay**res.decays
+                opt = torch.optim.Adam(model.parameters(), lr=lr)
             elapsed = time.perf_counter() - t0
             if cfg.max_seconds is not None and elapsed + epoch_s > cfg.max_seconds:
                 res.stopped = "time_limit"

@@ -89,6 +89,40 @@ def test_baselines_beat_popularity(planted) -> None:
     assert r > pop + 0.05, (r, pop)
 
 
+def test_dns_trains_on_the_highest_scored_negative() -> None:
+    torch.manual_seed(0)
+    ui = np.array([[0, 0], [1, 1], [1, 2], [0, 3]])
+    model = LightGCN(2, 4, ui, dim=8, n_layers=1, dns=True)
+    users, pos = torch.tensor([0, 1]), torch.tensor([0, 1])
+    negs = torch.tensor([[2, 3], [0, 3]])
+    with torch.no_grad():
+        user_all, item_all = model.forward()
+    scores = (user_all[users][:, None, :] * item_all[negs]).sum(-1)
+    hardest = negs.gather(1, scores.argmax(1, keepdim=True))
+    easiest = negs.gather(1, scores.argmin(1, keepdim=True))
+    got = model.calculate_loss(users, pos, negs)
+    model.dns = False
+    assert torch.allclose(got, model.calculate_loss(users, pos, hardest.squeeze(1)))
+    assert not torch.allclose(got, model.calculate_loss(users, pos, easiest.squeeze(1)))
+
+
+def test_plateau_lowers_the_rate_from_the_best_state(planted) -> None:
+    train = planted["train"]
+    seed_everything(0)
+    model = LightGCN(N_USERS, N_ITEMS, train, dim=16, n_layers=2)
+    seen: list[float] = []
+
+    def valid_fn(m: torch.nn.Module) -> float:
+        # Improves twice, then never again: a plateau after epoch 2.
+        seen.append(float(len(seen) < 2) * len(seen))
+        return seen[-1]
+
+    cfg = TrainConfig(epochs=50, batch_size=512, lr=0.02, patience=2, decays=2, progress=False)
+    res = fit_bpr(model, train, N_ITEMS, cfg, valid_fn)
+    # 2 improving epochs, then 2 bad evaluations per phase: the first plateau and two decays.
+    assert (res.decays, res.stopped, res.epochs, res.best_epoch) == (2, "early_stop", 8, 2)
+
+
 def test_same_seed_same_model(planted) -> None:
     train, valid = planted["train"], planted["valid"]
     # LightGCN++ options on, so the asymmetric-normalisation path is covered too.
