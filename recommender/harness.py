@@ -19,7 +19,9 @@ from recommender.trainer import FitResult, TrainConfig, fit_bpr, seed_everything
 # LightGCN settings were selected on the lastfm validation split: LightGCN++ scaling
 # (alpha=0.6, beta=-0.1, gamma=0.2, normalised layer inputs; Lee et al., RecSys 2024) with
 # Adam at lr 0.02 and 8192-pair batches reaches the paper-settings LightGCN's quality in a
-# fraction of the epochs. Plain LightGCN is alpha=beta=0.5, gamma=None, norm_emb=False.
+# fraction of the epochs. Dynamic negative sampling (the highest-scored of 8 drawn negatives)
+# added ~5% to recall and NDCG on lastfm (0.2718 -> 0.2849). Plain LightGCN is
+# alpha=beta=0.5, gamma=None, norm_emb=False, dns=False, n_neg=1.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "lightgcn": {
         "dim": 64,
@@ -30,6 +32,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "gamma": 0.2,
         "norm_emb": True,
         "loss": "bpr",
+        "dns": True,
+        "n_neg": 8,
         "lr": 0.02,
         "batch_size": 8192,
         "eval_every": 1,
