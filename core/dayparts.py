@@ -30,7 +30,6 @@ from core.limits import (
     DAYPART_TAG_BLEND,
     DAYPART_TAG_BONUS,
     DAYPARTS_MAX,
-    HNSW_EF_SEARCH,
     REC_CANDIDATES,
 )
 from core.models import Daypart as DaypartRow
@@ -497,13 +496,11 @@ async def push_recs(
     if query is None:
         return []
     exclude = [*await recently_pushed_or_kept(session, owner_id), *exclude]
-    await session.execute(text(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}"))
-    await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
     rows = (
         await session.execute(
             text(CANDIDATE_SQL),
             candidate_params(
-                owner_id, query.vector, playlist_id, exclude, explicit_ok, REC_CANDIDATES
+                owner_id, playlist_id, exclude, explicit_ok, REC_CANDIDATES, query.vector
             ),
         )
     ).all()

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from core.limits import HNSW_EF_SEARCH
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -36,8 +38,18 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         # drops the whole stale pool at once.
         pool_pre_ping=False,
         pool_recycle=1800,
-        # Keep a slow or dead server from hanging a chat reply forever.
-        connect_args={"timeout": 10, "command_timeout": 60},
+        connect_args={
+            # Keep a slow or dead server from hanging a chat reply forever.
+            "timeout": 10,
+            "command_timeout": 60,
+            # Vector search settings for every connection, sent at connect: a SET per
+            # recommendation would be one more round trip. The iterative scan keeps the
+            # HNSW scan going until LIMIT rows pass the owner's exclusions.
+            "server_settings": {
+                "hnsw.ef_search": str(HNSW_EF_SEARCH),
+                "hnsw.iterative_scan": "relaxed_order",
+            },
+        },
     )
 
     @event.listens_for(engine.sync_engine, "connect")

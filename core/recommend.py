@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import embeddings
 from core.limits import (
     CANDIDATE_CACHE_TTL_S,
-    HNSW_EF_SEARCH,
     ONBOARDING_CANDIDATES,
     REC_CANDIDATES,
     REC_MAX_PER_ARTIST,
@@ -176,48 +175,64 @@ async def playlist_centroid(session: AsyncSession, playlist_id: int) -> np.ndarr
     return None if row is None or row[0] is None else embeddings.as_array(row[0])
 
 
-# Nearest tracks to :q through the HNSW index, the owner's exclusions applied during the scan.
-CANDIDATE_SQL = """
+# Nearest tracks to {q} through the HNSW index, the owner's exclusions applied during the
+# scan (hnsw.ef_search and the iterative scan are set per connection in core/db.py).
+# Similarities and tags come back computed: decoding 200 vectors in Python and a second
+# statement for the tags cost more of the bot's CPU than the index scan itself.
+_CANDIDATES = """
 SELECT t.id, t.title, t.artist, t.norm_artist,
-       -(t.embedding <#> :q) AS sim_q,
-       -(t.embedding <#> :c) AS sim_c,
+       -(t.embedding <#> {q}) AS sim_q,
+       -(t.embedding <#> {c}) AS sim_c,
        ARRAY(SELECT g.key FROM track_tags tt JOIN tags g ON g.id = tt.tag_id
              WHERE tt.track_id = t.id ORDER BY tt.weight DESC, g.id) AS tags
 FROM tracks t
 WHERE t.embedding IS NOT NULL
+  AND {q} IS NOT NULL
   AND NOT (t.id = ANY(:exclude))
   AND (:explicit_ok OR NOT t.explicit)
   AND NOT EXISTS (SELECT 1 FROM playlist_tracks pt
                   WHERE pt.playlist_id = :pl AND pt.track_id = t.id)
   AND NOT EXISTS (SELECT 1 FROM vetoes v WHERE v.owner_id = :o
                   AND (v.track_id = t.id OR v.artist_norm = t.norm_artist))
-ORDER BY t.embedding <#> :q
+ORDER BY t.embedding <#> {q}
 LIMIT :k
 """
-# Similarities and tags come back computed: decoding 200 vectors in Python and a second
-# statement for the tags cost more of the bot's CPU than the index scan itself.
+# A query vector of the caller's (daypart pushes blend in their mood tags).
+CANDIDATE_SQL = _CANDIDATES.format(q=":q", c=":c")
+# A page: the query is the owner's embedding (else the playlist's centroid), sim_c the
+# similarity to the centroid when there are both. One statement, one round trip: the
+# vectors become InitPlans, which the HNSW index scan takes as its ORDER BY parameter.
+RECOMMEND_SQL = """
+WITH v AS (
+  SELECT (SELECT embedding FROM owner_embeddings WHERE owner_id = :o) AS o,
+         (SELECT avg(t.embedding) FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id
+          WHERE pt.playlist_id = :pl AND t.embedding IS NOT NULL) AS c
+), w AS (
+  SELECT l2_normalize(COALESCE(o, c)) AS q,
+         CASE WHEN o IS NOT NULL AND c IS NOT NULL THEN l2_normalize(c) END AS c
+  FROM v
+)""" + _CANDIDATES.format(q="(SELECT q FROM w)", c="(SELECT c FROM w)")
 
 
 def candidate_params(
     owner_id: int,
-    q: np.ndarray,
     playlist_id: int | None,
     exclude: Sequence[int],
     explicit_ok: bool,
     k: int,
-    c: np.ndarray | None = None,
+    q: np.ndarray | None = None,
 ) -> dict[str, object]:
-    """Bind values of CANDIDATE_SQL (shared with `tys bench recommend --explain`). `q` ranks
-    the candidates; `c` (default `q`) is the second direction scored as sim_c."""
-    return {
+    """Bind values of RECOMMEND_SQL, or of CANDIDATE_SQL with the query vector `q`."""
+    params: dict[str, object] = {
         "exclude": list(exclude),
         "explicit_ok": explicit_ok,
         "pl": playlist_id or -1,
         "o": owner_id,
-        "q": q,
-        "c": q if c is None else c,
         "k": k,
     }
+    if q is not None:
+        params.update(q=q, c=q)
+    return params
 
 
 async def recommend(
@@ -231,41 +246,16 @@ async def recommend(
     explicit_ok: bool = True,
     why_tags: Sequence[str] = (),
 ) -> list[Rec]:
-    # One statement for the index settings and both vectors: every statement is a round trip,
-    # and under load the round trips, not the SQL, were most of a call (`tys bench
-    # recommend` breakdown). set_config(..., true) is SET LOCAL: this transaction only.
-    # Filters run inside the index scan; iterative scan keeps returning rows until LIMIT.
-    vectors = (
-        await session.execute(
-            text(
-                "SELECT set_config('hnsw.ef_search', :ef, true), "
-                "set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-                "(SELECT embedding FROM owner_embeddings WHERE owner_id = :o), "
-                "(SELECT avg(t.embedding) FROM playlist_tracks pt JOIN tracks t "
-                "ON t.id = pt.track_id WHERE pt.playlist_id = :p AND t.embedding IS NOT NULL)"
-            ),
-            {"o": owner_id, "p": playlist_id or -1, "ef": str(HNSW_EF_SEARCH)},
-        )
-    ).one()
-    owner_vec = None if vectors[2] is None else embeddings.as_array(vectors[2])
-    centroid = None if vectors[3] is None else embeddings.as_array(vectors[3])
-    if owner_vec is None and centroid is None:
-        return []
-    query = owner_vec if owner_vec is not None else centroid
-    assert query is not None
-    q = embeddings.l2_normalize(query)
-    blended = centroid is not None and owner_vec is not None
-    c = embeddings.l2_normalize(centroid) if blended and centroid is not None else None
     rows = (
         await session.execute(
-            text(CANDIDATE_SQL),
-            candidate_params(owner_id, q, playlist_id, exclude, explicit_ok, REC_CANDIDATES, c),
+            text(RECOMMEND_SQL),
+            candidate_params(owner_id, playlist_id, exclude, explicit_ok, REC_CANDIDATES),
         )
     ).all()
     if not rows:
         return []
     score = np.fromiter((r.sim_q for r in rows), np.float64, len(rows))
-    if blended:
+    if rows[0].sim_c is not None:  # an owner taste and a playlist: blend both
         sim_c = np.fromiter((r.sim_c for r in rows), np.float64, len(rows))
         score = (1.0 - blend) * score + blend * sim_c
     order = np.argsort(-score, kind="stable")

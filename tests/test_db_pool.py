@@ -42,3 +42,17 @@ async def test_dropped_connection_fails_once_then_reconnects(database_url: str) 
         assert pid != victim  # a new connection, made without any help
     finally:
         await engine.dispose()
+
+
+async def test_every_connection_has_the_vector_search_settings(database_url: str) -> None:
+    from core.limits import HNSW_EF_SEARCH
+
+    engine = make_engine(database_url, pool_size=2)
+    try:
+        async with engine.connect() as a, engine.connect() as b:
+            for conn in (a, b):
+                ef = (await conn.execute(text("SHOW hnsw.ef_search"))).scalar_one()
+                scan = (await conn.execute(text("SHOW hnsw.iterative_scan"))).scalar_one()
+                assert (ef, scan) == (str(HNSW_EF_SEARCH), "relaxed_order")
+    finally:
+        await engine.dispose()

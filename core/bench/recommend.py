@@ -234,13 +234,8 @@ class Call:
 def _label(statement: Any) -> str:
     sql = " ".join(str(statement).split())
     for key, label in (
-        # The first statement also pays for the pool checkout (pre-ping) and BEGIN.
-        ("FROM owner_embeddings", "owner/playlist vectors (+checkout)"),
-        ("avg(t.embedding)", "playlist centroid"),
-        ("hnsw.ef_search", "hnsw settings"),
-        ("hnsw.iterative_scan", "hnsw settings"),
-        ("ORDER BY t.embedding <#>", "HNSW candidates"),
-        ("FROM track_tags", "track tags"),
+        # recommend() is one statement; it also pays for the pool checkout and BEGIN.
+        ("ORDER BY t.embedding <#>", "vectors + HNSW candidates + tags (+checkout)"),
     ):
         if key in sql:
             return label
@@ -313,17 +308,12 @@ async def make_calls(
 
 async def explain(sm: async_sessionmaker[AsyncSession], call: Call) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of the candidate query exactly as recommend() sends it."""
-    from core.limits import HNSW_EF_SEARCH, REC_CANDIDATES
+    from core.limits import REC_CANDIDATES
 
     async with sm() as session:
-        vec = await rec.embeddings.owner_embedding(session, call.owner.id)
-        assert vec is not None
-        await session.execute(text(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}"))
-        await session.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-        sql = rec.CANDIDATE_SQL
+        sql = rec.RECOMMEND_SQL
         params = rec.candidate_params(
             call.owner.id,
-            rec.embeddings.l2_normalize(vec),
             call.owner.playlist_id if call.playlist else None,
             call.exclude,
             call.owner.explicit_ok,
