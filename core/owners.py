@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.limits import OWNER_TOUCH_S
+from core.limits import OWNER_TOUCH_S, SHOP_NAME_MAX
 from core.models import Owner
 from core.texts import LANGUAGES
 
@@ -51,3 +53,52 @@ async def set_language(session: AsyncSession, user_id: int, language: str) -> No
 
 async def count(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(Owner))).scalar_one())
+
+
+# --- settings (/settings) ------------------------------------------------------------------
+
+
+class ShopNameError(ValueError):
+    """`reason` is empty | too_long | control (a text key suffix for the owner)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# Format characters that are part of ordinary text (emoji sequences, Korean line breaking);
+# every other Cc/Cf character (newlines, bidi overrides, invisible marks) is refused.
+_ALLOWED_FORMAT = {"\u200d"}
+
+
+def clean_shop_name(raw: str) -> str:
+    """The name as stored, or ShopNameError. Length counts characters, after trimming."""
+    name = raw.strip()
+    if not name:
+        raise ShopNameError("empty")
+    for ch in name:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and (
+            ch not in _ALLOWED_FORMAT
+        ):
+            raise ShopNameError("control")
+    name = unicodedata.normalize("NFC", name)
+    if len(name) > SHOP_NAME_MAX:
+        raise ShopNameError("too_long")
+    return name
+
+
+async def set_shop_name(session: AsyncSession, owner_id: int, raw: str) -> str:
+    name = clean_shop_name(raw)
+    await session.execute(update(Owner).where(Owner.id == owner_id).values(shop_name=name))
+    return name
+
+
+async def toggle_explicit_filter(session: AsyncSession, owner_id: int) -> bool:
+    """Flip owners.explicit_filter (honoured by recommendations); -> the new value."""
+    row = await session.execute(
+        update(Owner)
+        .where(Owner.id == owner_id)
+        .values(explicit_filter=~Owner.explicit_filter)
+        .returning(Owner.explicit_filter)
+    )
+    return bool(row.scalar_one())

@@ -34,13 +34,12 @@ import asyncio
 import json
 import logging
 import time
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from sqlalchemy import text, update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.catalog.matching import CatalogMatcher, get_matcher
@@ -52,9 +51,7 @@ from core.limits import (
     PLAYLIST_IMPORT_LASTFM_MAX,
     PLAYLIST_MATCH_CHUNK,
     PLAYLISTS_PER_PAGE,
-    SHOP_NAME_MAX,
 )
-from core.models import Owner
 from core.normalize import normalize_artist, normalize_title
 from core.spotify.client import SpotifyPlaylist, SpotifyTrack
 
@@ -431,52 +428,3 @@ async def name(session: AsyncSession, playlist_id: int | None) -> str | None:
     return (
         await session.execute(text("SELECT name FROM playlists WHERE id = :p"), {"p": playlist_id})
     ).scalar_one_or_none()
-
-
-# --- owner settings (/settings) -------------------------------------------------------------
-
-
-class ShopNameError(ValueError):
-    """`reason` is empty | too_long | control (a text key suffix for the owner)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-# Format characters that are part of ordinary text (emoji sequences, Korean line breaking);
-# every other Cc/Cf character (newlines, bidi overrides, invisible marks) is refused.
-_ALLOWED_FORMAT = {"\u200d"}
-
-
-def clean_shop_name(raw: str) -> str:
-    """The name as stored, or ShopNameError. Length counts characters, after trimming."""
-    name = raw.strip()
-    if not name:
-        raise ShopNameError("empty")
-    for ch in name:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and (
-            ch not in _ALLOWED_FORMAT
-        ):
-            raise ShopNameError("control")
-    name = unicodedata.normalize("NFC", name)
-    if len(name) > SHOP_NAME_MAX:
-        raise ShopNameError("too_long")
-    return name
-
-
-async def set_shop_name(session: AsyncSession, owner_id: int, raw: str) -> str:
-    name = clean_shop_name(raw)
-    await session.execute(update(Owner).where(Owner.id == owner_id).values(shop_name=name))
-    return name
-
-
-async def toggle_explicit_filter(session: AsyncSession, owner_id: int) -> bool:
-    """Flip owners.explicit_filter (honoured by recommendations); -> the new value."""
-    row = await session.execute(
-        update(Owner)
-        .where(Owner.id == owner_id)
-        .values(explicit_filter=~Owner.explicit_filter)
-        .returning(Owner.explicit_filter)
-    )
-    return bool(row.scalar_one())

@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import owners, playlists
+from core import owners
 from core.limits import SHOP_NAME_MAX
 from core.models import Owner
 from core.spotify.auth import unlink
@@ -113,7 +113,7 @@ async def on_settings_button(
         lang = next((code for code in LANGUAGES if code != lang), lang)
         await owners.set_language(session, owner.id, lang)
     elif action == "explicit":
-        await playlists.toggle_explicit_filter(session, owner.id)
+        await owners.toggle_explicit_filter(session, owner.id)
     elif action == "shop":
         await state.set_state(SettingsForm.shop_name)
         await state.set_data({"msg": message.message_id})
@@ -157,8 +157,8 @@ async def on_shop_name(
     spotify_configured: bool,
 ) -> None:
     try:
-        await playlists.set_shop_name(session, owner.id, message.text or "")
-    except playlists.ShopNameError as exc:
+        await owners.set_shop_name(session, owner.id, message.text or "")
+    except owners.ShopNameError as exc:
         # The owner stays in the state: the next message is the next try.
         fmt: dict[str, object] = {}
         if exc.reason == "too_long":

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import playlists
+from core import owners, playlists
 from core.catalog.matching import CatalogMatcher
 from core.catalog.tags import vocabulary
 from core.lastfm import LastfmClient
@@ -359,10 +359,10 @@ async def test_thousand_track_playlist(
 
 
 def test_shop_name_rules() -> None:
-    assert playlists.clean_shop_name("  Cafe Mina  ") == "Cafe Mina"
-    assert playlists.clean_shop_name("카페 미나 ☕") == "카페 미나 ☕"
-    assert playlists.clean_shop_name("👩‍🍳 Kitchen") == "👩‍🍳 Kitchen"  # ZWJ emoji is text
-    assert playlists.clean_shop_name("x" * SHOP_NAME_MAX) == "x" * SHOP_NAME_MAX
+    assert owners.clean_shop_name("  Cafe Mina  ") == "Cafe Mina"
+    assert owners.clean_shop_name("카페 미나 ☕") == "카페 미나 ☕"
+    assert owners.clean_shop_name("👩‍🍳 Kitchen") == "👩‍🍳 Kitchen"  # ZWJ emoji is text
+    assert owners.clean_shop_name("x" * SHOP_NAME_MAX) == "x" * SHOP_NAME_MAX
     for bad, reason in [
         ("", "empty"),
         ("   ", "empty"),
@@ -371,16 +371,16 @@ def test_shop_name_rules() -> None:
         ("Cafe\x00", "control"),
         ("\u202eanim efac", "control"),  # a right-to-left override
     ]:
-        with pytest.raises(playlists.ShopNameError) as err:
-            playlists.clean_shop_name(bad)
+        with pytest.raises(owners.ShopNameError) as err:
+            owners.clean_shop_name(bad)
         assert err.value.reason == reason, bad
 
 
 async def test_settings_writes(db: async_sessionmaker[AsyncSession]) -> None:
     async with db() as s:
-        assert await playlists.toggle_explicit_filter(s, OWNER) is True
-        assert await playlists.toggle_explicit_filter(s, OWNER) is False
-        assert await playlists.set_shop_name(s, OWNER, " Mina's ") == "Mina's"
+        assert await owners.toggle_explicit_filter(s, OWNER) is True
+        assert await owners.toggle_explicit_filter(s, OWNER) is False
+        assert await owners.set_shop_name(s, OWNER, " Mina's ") == "Mina's"
         await s.commit()
         row = (
             await s.execute(
