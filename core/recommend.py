@@ -175,18 +175,10 @@ async def playlist_centroid(session: AsyncSession, playlist_id: int) -> np.ndarr
     return None if row is None or row[0] is None else embeddings.as_array(row[0])
 
 
-# Nearest tracks to {q} through the HNSW index, the owner's exclusions applied during the
-# scan (hnsw.ef_search and the iterative scan are set per connection in core/db.py).
-# Similarities and tags come back computed: decoding 200 vectors in Python and a second
-# statement for the tags cost more of the bot's CPU than the index scan itself.
-_CANDIDATES = """
-SELECT t.id, t.title, t.artist, t.norm_artist,
-       -(t.embedding <#> {q}) AS sim_q,
-       -(t.embedding <#> {c}) AS sim_c,
-       ARRAY(SELECT g.key FROM track_tags tt JOIN tags g ON g.id = tt.tag_id
-             WHERE tt.track_id = t.id ORDER BY tt.weight DESC, g.id) AS tags
-FROM tracks t
-WHERE t.embedding IS NOT NULL
+# The owner's exclusions, applied inside the HNSW index scan (hnsw.ef_search and the
+# iterative scan that keeps it going until LIMIT rows pass are set per connection, core/db.py).
+_FILTERS = """
+      t.embedding IS NOT NULL
   AND {q} IS NOT NULL
   AND NOT (t.id = ANY(:exclude))
   AND (:explicit_ok OR NOT t.explicit)
@@ -194,15 +186,27 @@ WHERE t.embedding IS NOT NULL
                   WHERE pt.playlist_id = :pl AND pt.track_id = t.id)
   AND NOT EXISTS (SELECT 1 FROM vetoes v WHERE v.owner_id = :o
                   AND (v.track_id = t.id OR v.artist_norm = t.norm_artist))
-ORDER BY t.embedding <#> {q}
+"""
+_TAGS = """ARRAY(SELECT g.key FROM track_tags tt JOIN tags g ON g.id = tt.tag_id
+             WHERE tt.track_id = {id} ORDER BY tt.weight DESC, g.id)"""
+
+# Nearest tracks to a query vector of the caller's (daypart pushes blend in their mood tags),
+# with their similarity and tags computed by PostgreSQL.
+CANDIDATE_SQL = f"""
+SELECT t.id, t.title, t.artist, t.norm_artist, -(t.embedding <#> :q) AS sim_q,
+       {_TAGS.format(id="t.id")} AS tags
+FROM tracks t
+WHERE {_FILTERS.format(q=":q")}
+ORDER BY t.embedding <#> :q
 LIMIT :k
 """
-# A query vector of the caller's (daypart pushes blend in their mood tags).
-CANDIDATE_SQL = _CANDIDATES.format(q=":q", c=":c")
-# A page: the query is the owner's embedding (else the playlist's centroid), sim_c the
-# similarity to the centroid when there are both. One statement, one round trip: the
-# vectors become InitPlans, which the HNSW index scan takes as its ORDER BY parameter.
-RECOMMEND_SQL = """
+
+# A page in one statement (one round trip): the query is the owner's embedding, else the
+# playlist's centroid; the REC_CANDIDATES nearest are re-ranked by the blend with the
+# centroid when there are both, capped per artist, and only the page's tracks get their
+# tags. The vectors become InitPlans, which the HNSW scan takes as its ORDER BY parameter.
+_Q, _C, _B = "(SELECT q FROM w)", "(SELECT c FROM w)", "CAST(:blend AS float8)"
+RECOMMEND_SQL = f"""
 WITH v AS (
   SELECT (SELECT embedding FROM owner_embeddings WHERE owner_id = :o) AS o,
          (SELECT avg(t.embedding) FROM playlist_tracks pt JOIN tracks t ON t.id = pt.track_id
@@ -211,7 +215,24 @@ WITH v AS (
   SELECT l2_normalize(COALESCE(o, c)) AS q,
          CASE WHEN o IS NOT NULL AND c IS NOT NULL THEN l2_normalize(c) END AS c
   FROM v
-)""" + _CANDIDATES.format(q="(SELECT q FROM w)", c="(SELECT c FROM w)")
+), cand AS (
+  SELECT t.id, t.title, t.artist, t.norm_artist, t.embedding <#> {_Q} AS dist,
+         -(t.embedding <#> {_Q}) * (CASE WHEN {_C} IS NULL THEN 1 ELSE 1 - {_B} END)
+           + COALESCE(-(t.embedding <#> {_C}) * {_B}, 0) AS score
+  FROM tracks t
+  WHERE {_FILTERS.format(q=_Q)}
+  ORDER BY t.embedding <#> {_Q}
+  LIMIT :k
+), capped AS (
+  SELECT *, row_number() OVER (PARTITION BY norm_artist ORDER BY score DESC, dist) AS nth
+  FROM cand
+)
+SELECT id, title, artist, score, {_TAGS.format(id="capped.id")} AS tags
+FROM capped
+WHERE nth <= :cap
+ORDER BY score DESC, dist
+LIMIT :page
+"""
 
 
 def candidate_params(
@@ -222,7 +243,7 @@ def candidate_params(
     k: int,
     q: np.ndarray | None = None,
 ) -> dict[str, object]:
-    """Bind values of RECOMMEND_SQL, or of CANDIDATE_SQL with the query vector `q`."""
+    """Bind values shared by RECOMMEND_SQL and CANDIDATE_SQL (which also takes `q`)."""
     params: dict[str, object] = {
         "exclude": list(exclude),
         "explicit_ok": explicit_ok,
@@ -231,8 +252,26 @@ def candidate_params(
         "k": k,
     }
     if q is not None:
-        params.update(q=q, c=q)
+        params["q"] = q
     return params
+
+
+def recommend_params(
+    owner_id: int,
+    playlist_id: int | None,
+    exclude: Sequence[int],
+    explicit_ok: bool,
+    *,
+    blend: float = REC_PLAYLIST_BLEND,
+    limit: int = REC_PAGE_SIZE,
+) -> dict[str, object]:
+    """Bind values of RECOMMEND_SQL (shared with `tys bench recommend --explain`)."""
+    return {
+        **candidate_params(owner_id, playlist_id, exclude, explicit_ok, REC_CANDIDATES),
+        "blend": blend,
+        "cap": REC_MAX_PER_ARTIST,
+        "page": limit,
+    }
 
 
 async def recommend(
@@ -246,34 +285,14 @@ async def recommend(
     explicit_ok: bool = True,
     why_tags: Sequence[str] = (),
 ) -> list[Rec]:
-    rows = (
-        await session.execute(
-            text(RECOMMEND_SQL),
-            candidate_params(owner_id, playlist_id, exclude, explicit_ok, REC_CANDIDATES),
-        )
-    ).all()
-    if not rows:
-        return []
-    score = np.fromiter((r.sim_q for r in rows), np.float64, len(rows))
-    if rows[0].sim_c is not None:  # an owner taste and a playlist: blend both
-        sim_c = np.fromiter((r.sim_c for r in rows), np.float64, len(rows))
-        score = (1.0 - blend) * score + blend * sim_c
-    order = np.argsort(-score, kind="stable")
-    chosen: list[int] = []
-    per_artist: dict[str, int] = defaultdict(int)
-    for i in order:
-        artist = rows[i].norm_artist
-        if per_artist[artist] >= REC_MAX_PER_ARTIST:
-            continue
-        per_artist[artist] += 1
-        chosen.append(int(i))
-        if len(chosen) == limit:
-            break
+    rows = await session.execute(
+        text(RECOMMEND_SQL),
+        recommend_params(owner_id, playlist_id, exclude, explicit_ok, blend=blend, limit=limit),
+    )
     wanted = list(why_tags)
     out = []
-    for i in chosen:
-        r = rows[i]
+    for r in rows:
         own = list(r.tags)
         why = [t for t in wanted if t in own] + [t for t in own if t not in wanted]
-        out.append(Rec(TrackCard(r.id, r.title, r.artist, own), float(score[i]), why[:3]))
+        out.append(Rec(TrackCard(r.id, r.title, r.artist, own), float(r.score), why[:3]))
     return out

@@ -113,6 +113,51 @@ async def test_recommendations_follow_taste_exclude_playlist_and_vetoes(db) -> N
     assert all(r.why and r.why[0] == "jazz" for r in recs)
 
 
+async def test_page_is_the_blended_ranking_with_the_artist_cap(db) -> None:
+    """Against numpy: every eligible track is a candidate here (fewer than REC_CANDIDATES),
+    so the page must be exactly the top of (1-b)*cos(owner) + b*cos(centroid), at most
+    REC_MAX_PER_ARTIST per artist."""
+    await _publish(db)
+    in_playlist = list(range(101, N_TRACKS + 1))
+    async with db() as s:
+        await recommend.record_picks(s, 1, [3, 5, 7, 9, 11, 13, 15, 17, 19, 21], ["cozy"])
+        pl = (
+            await s.execute(
+                text(
+                    "INSERT INTO playlists (owner_id, source, name, tags) "
+                    "VALUES (1, 'bot', 'mine', '{}') RETURNING id"
+                )
+            )
+        ).scalar_one()
+        await s.execute(
+            text(
+                "INSERT INTO playlist_tracks (playlist_id, track_id, position) "
+                "SELECT :p, g, g FROM generate_series(101, :n) g"
+            ),
+            {"p": pl, "n": N_TRACKS},
+        )
+        await s.commit()
+        owner = embeddings.l2_normalize(await embeddings.owner_embedding(s, 1))
+        embs = await embeddings.item_embeddings(s, list(range(1, N_TRACKS + 1)))
+        recs = await recommend.recommend(s, 1, playlist_id=pl, blend=0.3, limit=30)
+    centroid = embeddings.l2_normalize(np.mean([embs[i] for i in in_playlist], axis=0))
+    score = {
+        i: 0.7 * float(embs[i] @ owner) + 0.3 * float(embs[i] @ centroid) for i in range(1, 101)
+    }
+    expected, per_artist = [], {}
+    for i in sorted(score, key=lambda i: -score[i]):
+        artist = i % N_ARTISTS
+        if per_artist.get(artist, 0) < REC_MAX_PER_ARTIST:
+            per_artist[artist] = per_artist.get(artist, 0) + 1
+            expected.append(i)
+    # 30 of 100 eligible tracks from 40 artists: some artists' third track is skipped.
+    assert len(expected) < len(score)
+    assert [r.track.id for r in recs] == expected[:30]
+    np.testing.assert_allclose(
+        [r.score for r in recs], [score[i] for i in expected[:30]], atol=1e-5
+    )
+
+
 async def test_paging_never_repeats_and_explicit_filter(db) -> None:
     await _publish(db)
     async with db() as s:

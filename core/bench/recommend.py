@@ -308,16 +308,13 @@ async def make_calls(
 
 async def explain(sm: async_sessionmaker[AsyncSession], call: Call) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of the candidate query exactly as recommend() sends it."""
-    from core.limits import REC_CANDIDATES
-
     async with sm() as session:
         sql = rec.RECOMMEND_SQL
-        params = rec.candidate_params(
+        params = rec.recommend_params(
             call.owner.id,
             call.owner.playlist_id if call.playlist else None,
             call.exclude,
             call.owner.explicit_ok,
-            REC_CANDIDATES,
         )
         rows = await session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params)
         out = "\n".join(r[0] for r in rows)
