@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
 import numpy as np
 import pytest
@@ -65,6 +66,26 @@ async def _publish(maker: async_sessionmaker[AsyncSession], seed: int = 0) -> in
     return version
 
 
+async def _playlist(s: AsyncSession, track_ids: Iterable[int]) -> int:
+    """A playlist of owner 1 holding `track_ids`; -> its id."""
+    pl = (
+        await s.execute(
+            text(
+                "INSERT INTO playlists (owner_id, source, name, tags) "
+                "VALUES (1, 'bot', 'mine', '{}') RETURNING id"
+            )
+        )
+    ).scalar_one()
+    await s.execute(
+        text(
+            "INSERT INTO playlist_tracks (playlist_id, track_id, position) "
+            "SELECT :p, t, t FROM unnest(CAST(:ids AS int[])) t"
+        ),
+        {"p": pl, "ids": list(track_ids)},
+    )
+    return int(pl)
+
+
 async def test_new_owner_embedding_is_the_mean_of_the_picks(db) -> None:
     await _publish(db)
     picks = [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
@@ -84,19 +105,7 @@ async def test_recommendations_follow_taste_exclude_playlist_and_vetoes(db) -> N
     await _publish(db)
     async with db() as s:
         await recommend.record_picks(s, 1, [2, 4, 6, 8, 10, 12, 14, 16, 18, 20], ["jazz"])
-        pl = (
-            await s.execute(
-                text(
-                    "INSERT INTO playlists (owner_id, source, name, tags) VALUES (1, 'bot', 'mine', '{}') RETURNING id"
-                )
-            )
-        ).scalar_one()
-        await s.execute(
-            text(
-                "INSERT INTO playlist_tracks (playlist_id, track_id, position) SELECT :p, g, g FROM generate_series(22, 60, 2) g"
-            ),
-            {"p": pl},
-        )
+        pl = await _playlist(s, range(22, 61, 2))
         await s.execute(text("INSERT INTO vetoes (owner_id, track_id) VALUES (1, 62)"))
         await s.execute(text("INSERT INTO vetoes (owner_id, artist_norm) VALUES (1, 'artist 4')"))
         await s.commit()
@@ -121,21 +130,7 @@ async def test_page_is_the_blended_ranking_with_the_artist_cap(db) -> None:
     in_playlist = list(range(101, N_TRACKS + 1))
     async with db() as s:
         await recommend.record_picks(s, 1, [3, 5, 7, 9, 11, 13, 15, 17, 19, 21], ["cozy"])
-        pl = (
-            await s.execute(
-                text(
-                    "INSERT INTO playlists (owner_id, source, name, tags) "
-                    "VALUES (1, 'bot', 'mine', '{}') RETURNING id"
-                )
-            )
-        ).scalar_one()
-        await s.execute(
-            text(
-                "INSERT INTO playlist_tracks (playlist_id, track_id, position) "
-                "SELECT :p, g, g FROM generate_series(101, :n) g"
-            ),
-            {"p": pl, "n": N_TRACKS},
-        )
+        pl = await _playlist(s, in_playlist)
         await s.commit()
         owner = embeddings.l2_normalize(await embeddings.owner_embedding(s, 1))
         embs = await embeddings.item_embeddings(s, list(range(1, N_TRACKS + 1)))
