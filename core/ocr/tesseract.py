@@ -114,6 +114,17 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 Found = list[tuple[str, float, tuple[int, int, int, int]]]
 
 
+def _over(box: tuple[int, int, int, int], words: Found) -> Found:
+    """The words of another reading over `box`: overlapping it horizontally by more than half
+    of the narrower of the two."""
+    return [
+        item
+        for item in words
+        if min(box[2], item[2][2]) - max(box[0], item[2][0])
+        > 0.5 * min(box[2] - box[0], item[2][2] - item[2][0])
+    ]
+
+
 def _replace_unsure(first: Found, second: Found, hangul_only: bool = False) -> Found:
     """Each unsure word of the first reading replaced by the second reading's words over
     the same span, when those are surer. With `hangul_only` (the Korean model's second
@@ -123,12 +134,7 @@ def _replace_unsure(first: Found, second: Found, hangul_only: bool = False) -> F
         if conf >= tuning.RETRY_BELOW_CONFIDENCE:
             out.append((text, conf, box))
             continue
-        over = [
-            item
-            for item in second
-            if min(box[2], item[2][2]) - max(box[0], item[2][0])
-            > 0.5 * min(box[2] - box[0], item[2][2] - item[2][0])
-        ]
+        over = _over(box, second)
         # Confidence is not comparable across models; an unsure non-Hangul word that the
         # Korean model reads as Hangul was Hangul misread as Latin letters.
         hangul = any(_HANGUL.search(t) for t, _, _ in over) and not _HANGUL.search(text)
@@ -177,12 +183,7 @@ def _replace_lookalikes(first: Found, alt: Found, ratio: float) -> Found:
         for t, c, b in alt
     ]
     for text, conf, box in first:
-        over = [
-            item
-            for item in moved
-            if min(box[2], item[2][2]) - max(box[0], item[2][0])
-            > 0.5 * min(box[2] - box[0], item[2][2] - item[2][0])
-        ]
+        over = _over(box, moved)
         if (
             _LOOKALIKE.match(text)
             and over
@@ -208,12 +209,7 @@ def _replace_digit_runs(first: Found, latin: Found) -> Found:
     0.05), so the words keep the first reading's confidence that a word is there."""
     out: Found = []
     for text, conf, box in first:
-        over = [
-            item
-            for item in latin
-            if min(box[2], item[2][2]) - max(box[0], item[2][0])
-            > 0.5 * min(box[2] - box[0], item[2][2] - item[2][0])
-        ]
+        over = _over(box, latin)
         if _DIGIT_RUN.match(text) and any(_LATIN.search(t) for t, _, _ in over):
             out += [(t, max(c, conf), b) for t, c, b in over if (t, max(c, conf), b) not in out]
         else:
@@ -231,12 +227,7 @@ def _replace_garbled(first: Found, second: Found) -> Found:
     span (only Hangul: that model reads Latin letters as digits)."""
     out: Found = []
     for text, conf, box in first:
-        over = [
-            item
-            for item in second
-            if min(box[2], item[2][2]) - max(box[0], item[2][0])
-            > 0.5 * min(box[2] - box[0], item[2][2] - item[2][0])
-        ]
+        over = _over(box, second)
         if (
             _GARBLED.search(text)
             and not _HANGUL.search(text)
