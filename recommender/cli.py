@@ -81,7 +81,7 @@ def _format_table(rows: list[dict[str, Any]]) -> str:
 
 def evaluate_main(argv: list[str]) -> int:
     """``evaluate --data DIR [--models a,b] [--json] [--seed N] [--max-seconds S]``."""
-    from recommender.constants import MODELS
+    from recommender.constants import MODELS, SELECT
 
     p = _Parser(
         prog="tys evaluate", description="Benchmark recommenders on DIR/{train,valid,test}.txt"
@@ -105,6 +105,9 @@ def evaluate_main(argv: list[str]) -> int:
     )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--curve", action="store_true", help="add every validation's recall/NDCG to the JSON"
+    )
     args = p.parse_args(argv)
     try:
         models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -112,6 +115,9 @@ def evaluate_main(argv: list[str]) -> int:
         if unknown or not models:
             raise DataError(f"unknown model(s) {unknown or args.models!r}; choose from {MODELS}")
         overrides = _parse_overrides(args.set)
+        for model, kv in overrides.items():
+            if "select" in kv and kv["select"] not in SELECT:
+                raise DataError(f"{model}.select must be one of {SELECT}, got {kv['select']!r}")
         from recommender.data import load_dataset
 
         ds = load_dataset(args.data)
@@ -124,7 +130,7 @@ def evaluate_main(argv: list[str]) -> int:
     _set_threads(args.threads)
     from recommender.harness import Harness
 
-    harness = Harness(ds)
+    harness = Harness(ds, curve=args.curve)
     rows = []
     for model in models:
         row = harness.run(

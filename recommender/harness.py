@@ -11,6 +11,7 @@ import torch
 from tqdm import tqdm
 
 from recommender.baselines import BPRMF, EASE, ItemKNN, Popularity
+from recommender.constants import SELECT
 from recommender.data import Dataset
 from recommender.lightgcn import LightGCN
 from recommender.scoring import HoldoutEvaluator
@@ -65,6 +66,8 @@ TRAINER_KEYS = (
     "decays",
     "lr_decay",
 )
+# Harness-level settings: not passed to the model or the trainer.
+HARNESS_KEYS = ("select",)
 
 
 def torch_topk(
@@ -83,8 +86,11 @@ def torch_topk(
 class Harness:
     """Holds a dataset and its valid/test evaluators."""
 
-    def __init__(self, ds: Dataset, k: int = 20) -> None:
+    def __init__(self, ds: Dataset, k: int = 20, curve: bool = False) -> None:
         self.ds, self.k = ds, k
+        # With `curve`, torch models' rows carry every validation's recall and NDCG.
+        self.curve = curve
+        self.last_curve: list[dict[str, float]] = []
         self.valid_eval = HoldoutEvaluator(ds.n_items, ds.valid, ds.train, k)
         seen = np.concatenate([ds.train, ds.valid]) if len(ds.valid) else ds.train
         self.test_eval = HoldoutEvaluator(ds.n_items, ds.test, seen, k)
@@ -103,15 +109,18 @@ class Harness:
         params = {**DEFAULTS[model], **(overrides or {})}
         seed_everything(seed)
         if model in ("lightgcn", "bprmf"):
-            net, fit, used = self._torch_model(model, params, seed, max_seconds, progress)
+            net, fit, used, best = self._torch_model(model, params, seed, max_seconds, progress)
             test = self.test_eval.evaluate_topk(torch_topk(net))
-            valid_r, train_s, epochs = fit.best_valid, fit.train_s, fit.best_epoch
+            valid_r, train_s, epochs = best[f"recall@{self.k}"], fit.train_s, fit.best_epoch
             extra = {
+                f"valid_ndcg@{self.k}": best[f"ndcg@{self.k}"],
                 "s_per_epoch": fit.s_per_epoch,
                 "epochs_run": fit.epochs,
                 "stopped": fit.stopped,
                 "decays": fit.decays,
             }
+            if self.curve:
+                extra["curve"] = self.last_curve
         else:
             score_fn, valid_r, train_s, used = self._grid_model(
                 model, params, max_seconds, progress
@@ -138,9 +147,14 @@ class Harness:
         seed: int,
         max_seconds: float | None,
         progress: bool,
-    ) -> tuple[torch.nn.Module, FitResult, dict[str, Any]]:
+    ) -> tuple[torch.nn.Module, FitResult, dict[str, Any], dict[str, float]]:
         ds = self.ds
-        model_kw = {k: v for k, v in params.items() if k not in TRAINER_KEYS}
+        select = params.get("select", "recall")
+        if select not in SELECT:
+            raise ValueError(f"select must be one of {SELECT}, not {select!r}")
+        model_kw = {
+            k: v for k, v in params.items() if k not in TRAINER_KEYS and k not in HARNESS_KEYS
+        }
         if model == "lightgcn":
             net: torch.nn.Module = LightGCN(ds.n_users, ds.n_items, ds.train, **model_kw)
         else:
@@ -153,11 +167,25 @@ class Harness:
             desc=f"{ds.name}/{model}",
         )
 
+        # Both validation metrics of every evaluation; the kept state is the best on `select`.
+        seen: dict[int, dict[str, float]] = {}
+
         def valid_fn(_m: torch.nn.Module) -> float:
-            return self.valid_eval.evaluate_topk(torch_topk(net))[f"recall@{self.k}"]
+            m = self.valid_eval.evaluate_topk(torch_topk(net))
+            seen[len(seen)] = m
+            return m[f"{select}@{self.k}"]
 
         fit = fit_bpr(net, ds.train, ds.n_items, cfg, valid_fn)
-        return net, fit, params
+        if self.curve:
+            evals = [r["epoch"] for r in fit.history if "valid" in r]
+            self.last_curve = [
+                {"epoch": e, **{k: round(v, 5) for k, v in m.items() if k != "n_users"}}
+                for e, m in zip(evals, seen.values(), strict=True)
+            ]
+        if not seen:  # stopped by the time limit before the first validation
+            return net, fit, params, self.valid_eval.evaluate_topk(torch_topk(net))
+        best = max(seen.values(), key=lambda m: m[f"{select}@{self.k}"])
+        return net, fit, params, best
 
     def _grid_model(
         self, model: str, params: dict[str, Any], max_seconds: float | None, progress: bool

@@ -69,6 +69,7 @@ def test_evaluate_table(data_dir: Path, capsys) -> None:
         ("missing_file", "missing file"),
         ("bad_token", "non-integer token 'x7'"),
         ("bad_model", "unknown model"),
+        ("bad_select", "lightgcn.select must be one of ('recall', 'ndcg'), got 'map'"),
     ],
 )
 def test_evaluate_bad_input(
@@ -85,9 +86,28 @@ def test_evaluate_bad_input(
         (tmp_path / "train.txt").write_text("0 1 x7\n")
     if setup == "bad_model":
         args += ["--models", "lightgcn,magic"]
+    if setup == "bad_select":
+        args += ["--set", "lightgcn.select=map"]
     assert evaluate_main(args) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("select", ["recall", "ndcg"])
+def test_evaluate_keeps_the_state_best_on_the_selected_metric(
+    data_dir: Path, capsys, select: str
+) -> None:
+    """The reported validation figures are the curve's best on `select`, with its other metric."""
+    args = ["--data", str(data_dir), "--models", "lightgcn", "--json", "--curve", *FAST]
+    args += ["--set", "lightgcn.epochs=8"]  # a later --set wins
+    assert evaluate_main([*args, "--set", f"lightgcn.select={select}", "--seed", "3"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    curve = row["curve"]
+    assert [c["epoch"] for c in curve] == list(range(1, 9))
+    best = max(curve, key=lambda c: c[f"{select}@20"])  # first of equals, as the trainer keeps
+    assert row["epochs"] == best["epoch"]
+    assert row["valid_recall@20"] == pytest.approx(best["recall@20"], abs=1e-5)
+    assert row["valid_ndcg@20"] == pytest.approx(best["ndcg@20"], abs=1e-5)
 
 
 def test_module_entry_point_bad_input(tmp_path: Path) -> None:
