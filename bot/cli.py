@@ -249,6 +249,7 @@ DELEGATED: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
         "ocr": ("core.ocr.bench", ("postgres",)),
         "recommend": ("core.bench.recommend", ("postgres",)),
         "ann": ("core.bench.ann", ("postgres",)),
+        "stats": ("core.bench.stats", ("postgres", "mongo")),
     },
     "ocr": {"": ("core.ocr.cli", ("postgres",))},
     # "module:function" names a function with the same signature as `main`.

@@ -395,3 +395,20 @@ class DaypartPush(Base):
             "status IN ('claimed','sent','empty','blocked','failed')", name="daypart_push_status"
         ),
     )
+
+
+class StatsDay(Base):
+    """One closed day of the event log's figures for /stats (core.stats): read instead of the
+    day's events, which are immutable once the day is over."""
+
+    __tablename__ = "stats_days"
+
+    tz: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    active: Mapped[int] = mapped_column(Integer)
+    picks: Mapped[int] = mapped_column(Integer)
+    shown: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    vetoed: Mapped[int] = mapped_column(Integer)
+    imports: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = _now()
