@@ -65,7 +65,6 @@ TRAINER_KEYS = (
     "n_neg",
     "decays",
     "lr_decay",
-    "ema",
 )
 # Harness-level settings: not passed to the model or the trainer.
 HARNESS_KEYS = ("select",)

@@ -33,10 +33,6 @@ class TrainConfig:
     # `decays` times, before stopping (0 = stop at the first plateau).
     decays: int = 0
     lr_decay: float = 0.3
-    # Exponential moving average of the weights (Polyak averaging), updated after every step
-    # with this decay (0 = off). Validation, the kept state and the returned model use the
-    # average, which smooths the epoch-to-epoch noise of the sampled training.
-    ema: float = 0.0
     progress: bool = True
     desc: str = "train"
 
@@ -84,8 +80,6 @@ def fit_bpr(
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     train = np.asarray(train, dtype=np.int64)
     res = FitResult()
-    params = [p for p in model.parameters() if p.requires_grad]
-    avg = [p.detach().clone() for p in params] if cfg.ema else None
     best_state: dict[str, torch.Tensor] | None = None
     bad_evals = 0
     t0 = time.perf_counter()
@@ -109,9 +103,6 @@ def fit_bpr(
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                if avg is not None:
-                    with torch.no_grad():
-                        torch._foreach_lerp_(avg, params, 1.0 - cfg.ema)
                 total += loss.item() * len(u_t[sl])
             if not math.isfinite(total):
                 res.stopped = "diverged"
@@ -121,7 +112,6 @@ def fit_bpr(
             res.epochs = epoch
             row = {"epoch": epoch, "loss": total / len(train), "epoch_s": epoch_s}
             if valid_fn is not None and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
-                _swap(params, avg)  # validate (and keep) the averaged weights
                 model.eval()
                 score = float(valid_fn(model))
                 row["valid"] = score
@@ -130,7 +120,6 @@ def fit_bpr(
                     best_state = copy.deepcopy(model.state_dict())
                 else:
                     bad_evals += 1
-                _swap(params, avg)
             res.history.append(row)
             bar.update(1)
             bar.set_postfix(loss=f"{row['loss']:.4f}", best=f"{res.best_valid:.4f}")
@@ -142,8 +131,6 @@ def fit_bpr(
                 res.decays += 1
                 bad_evals = 0
                 model.load_state_dict(best_state)
-                if avg is not None:
-                    _copy(avg, params)
                 lr = cfg.lr * cfg.lr_decay**res.decays
                 opt = torch.optim.Adam(model.parameters(), lr=lr)
             elapsed = time.perf_counter() - t0
@@ -156,26 +143,7 @@ def fit_bpr(
         model.load_state_dict(best_state)
     elif valid_fn is None:
         res.best_epoch = res.epochs
-        if avg is not None:
-            _copy(params, avg)
     model.eval()
     res.train_s = time.perf_counter() - t0
     res.s_per_epoch = train_time / max(res.epochs, 1)
     return res
-
-
-@torch.no_grad()
-def _copy(dst: list[torch.Tensor], src: list[torch.Tensor]) -> None:
-    for d, s in zip(dst, src, strict=True):
-        d.copy_(s)
-
-
-@torch.no_grad()
-def _swap(params: list[torch.Tensor], avg: list[torch.Tensor] | None) -> None:
-    """Exchange the live weights and their average in place (no-op without averaging)."""
-    if avg is None:
-        return
-    for p, a in zip(params, avg, strict=True):
-        tmp = p.detach().clone()
-        p.copy_(a)
-        a.copy_(tmp)

@@ -123,51 +123,6 @@ def test_plateau_lowers_the_rate_from_the_best_state(planted) -> None:
     assert (res.decays, res.stopped, res.epochs, res.best_epoch) == (2, "early_stop", 8, 2)
 
 
-class _Recording(LightGCN):
-    """Records the weights every loss is computed at (the weights after each step)."""
-
-    def __init__(self, *a, **kw) -> None:
-        super().__init__(*a, **kw)
-        self.trace: list[torch.Tensor] = []
-
-    def calculate_loss(self, users, pos, neg):  # type: ignore[override]
-        self.trace.append(self.embedding.weight.detach().clone())
-        return super().calculate_loss(users, pos, neg)
-
-
-def test_weight_average_is_the_ema_of_the_trajectory(planted) -> None:
-    """With `ema`, validation sees and the fit returns the moving average of the weights
-    after every step: a_k = a_(k-1) + (1 - d) (w_k - a_(k-1)), a_0 = the initial weights."""
-    train = planted["train"]
-    d, epochs, batch = 0.8, 2, 1024
-    steps = epochs * -(-len(train) // batch)
-
-    def fit(ema: float, valid_fn=None) -> _Recording:
-        seed_everything(0)
-        model = _Recording(N_USERS, N_ITEMS, train, dim=8, n_layers=1)
-        cfg = TrainConfig(epochs=epochs, batch_size=batch, lr=0.05, ema=ema, progress=False)
-        fit_bpr(model, train, N_ITEMS, cfg, valid_fn)
-        return model
-
-    plain = fit(0.0)  # the same trajectory, ending at the last step's weights
-    weights = [*plain.trace, plain.embedding.weight.detach()]
-    assert len(weights) == steps + 1
-    avg = weights[0].clone()
-    for w in weights[1:]:
-        avg += (1 - d) * (w - avg)
-    averaged = fit(d)
-    assert torch.allclose(averaged.embedding.weight, avg, atol=1e-5)
-    assert not torch.allclose(plain.embedding.weight, avg, atol=1e-3)
-
-    # Validation scores the average; training continues from the live weights.
-    seen: list[torch.Tensor] = []
-    validated = fit(d, valid_fn=lambda m: seen.append(m.embedding.weight.detach().clone()) or 0.0)
-    assert len(seen) == epochs
-    assert torch.allclose(seen[-1], avg, atol=1e-5)
-    assert torch.equal(validated.trace[-1], plain.trace[-1])  # the live trajectory unchanged
-    assert torch.allclose(validated.embedding.weight, seen[0], atol=1e-6)  # best = first eval
-
-
 def test_same_seed_same_model(planted) -> None:
     train, valid = planted["train"], planted["valid"]
     # LightGCN++ options on, so the asymmetric-normalisation path is covered too.
