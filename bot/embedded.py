@@ -227,6 +227,20 @@ class _Postgres(_Server):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
 
+    @staticmethod
+    def _clear_stale_socket_locks(sock: Path) -> None:
+        """Remove socket lock files of a postmaster that is dead or a zombie.
+
+        PostgreSQL tests the PID in `.s.PGSQL.<port>.lock` with kill(pid, 0), which succeeds
+        for a killed postmaster that init has not reaped yet: the start then fails with "lock
+        file already exists" (seen right after a kill -9)."""
+        for lock in sock.glob(".s.PGSQL.*.lock"):
+            if not _pid_alive(_read_pid(lock), "postgres"):
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+                with contextlib.suppress(FileNotFoundError):
+                    lock.with_suffix("").unlink()  # the socket file of that lock
+
     def start(self) -> None:
         user = self._run_as()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -262,6 +276,7 @@ class _Postgres(_Server):
             self._wait_for_orphans()
             stale.unlink()
         sock = self.sockdir
+        self._clear_stale_socket_locks(sock)
         sock.mkdir(parents=True, exist_ok=True)
         self._chown(sock, user)
         logfile = self.root / "postgres.log"
