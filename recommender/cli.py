@@ -50,6 +50,16 @@ def _parse_overrides(items: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _merge(
+    base: dict[str, dict[str, Any]], over: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Per-model union of two override sets; keys in `over` win."""
+    out = {model: dict(kv) for model, kv in base.items()}
+    for model, kv in over.items():
+        out.setdefault(model, {}).update(kv)
+    return out
+
+
 def _format_table(rows: list[dict[str, Any]]) -> str:
     head = (
         "dataset",
@@ -81,7 +91,7 @@ def _format_table(rows: list[dict[str, Any]]) -> str:
 
 def evaluate_main(argv: list[str]) -> int:
     """``evaluate --data DIR [--models a,b] [--json] [--seed N] [--max-seconds S]``."""
-    from recommender.constants import MODELS, SELECT
+    from recommender.constants import MODELS, PRESETS, SELECT
 
     p = _Parser(
         prog="tys evaluate", description="Benchmark recommenders on DIR/{train,valid,test}.txt"
@@ -103,6 +113,11 @@ def evaluate_main(argv: list[str]) -> int:
         metavar="MODEL.KEY=VALUE",
         help="override a default hyper-parameter, e.g. lightgcn.lr=0.01",
     )
+    p.add_argument(
+        "--preset",
+        default=None,
+        help=f"named hyper-parameters ({', '.join(PRESETS)}), applied before --set",
+    )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--no-progress", action="store_true")
     p.add_argument(
@@ -114,7 +129,9 @@ def evaluate_main(argv: list[str]) -> int:
         unknown = [m for m in models if m not in MODELS]
         if unknown or not models:
             raise DataError(f"unknown model(s) {unknown or args.models!r}; choose from {MODELS}")
-        overrides = _parse_overrides(args.set)
+        if args.preset is not None and args.preset not in PRESETS:
+            raise DataError(f"unknown preset {args.preset!r}; choose from {tuple(PRESETS)}")
+        overrides = _merge(PRESETS.get(args.preset, {}), _parse_overrides(args.set))
         for model, kv in overrides.items():
             if "select" in kv and kv["select"] not in SELECT:
                 raise DataError(f"{model}.select must be one of {SELECT}, got {kv['select']!r}")

@@ -70,6 +70,7 @@ def test_evaluate_table(data_dir: Path, capsys) -> None:
         ("bad_token", "non-integer token 'x7'"),
         ("bad_model", "unknown model"),
         ("bad_select", "lightgcn.select must be one of ('recall', 'ndcg'), got 'map'"),
+        ("bad_preset", "unknown preset 'ml-20m'; choose from ('ml-1m',)"),
     ],
 )
 def test_evaluate_bad_input(
@@ -88,6 +89,8 @@ def test_evaluate_bad_input(
         args += ["--models", "lightgcn,magic"]
     if setup == "bad_select":
         args += ["--set", "lightgcn.select=map"]
+    if setup == "bad_preset":
+        args += ["--preset", "ml-20m"]
     assert evaluate_main(args) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
@@ -108,6 +111,19 @@ def test_evaluate_keeps_the_state_best_on_the_selected_metric(
     assert row["epochs"] == best["epoch"]
     assert row["valid_recall@20"] == pytest.approx(best["recall@20"], abs=1e-5)
     assert row["valid_ndcg@20"] == pytest.approx(best["ndcg@20"], abs=1e-5)
+
+
+def test_preset_applies_before_set(data_dir: Path, capsys) -> None:
+    """`--preset ml-1m` sets the ml-1m hyper-parameters; a `--set` of the same key still wins."""
+    from recommender.constants import PRESETS
+
+    args = ["--data", str(data_dir), "--models", "lightgcn", "--json", *FAST]
+    assert evaluate_main([*args, "--preset", "ml-1m"]) == 0
+    params = json.loads(capsys.readouterr().out)["params"]
+    preset = PRESETS["ml-1m"]["lightgcn"]
+    assert params["lr"] == preset["lr"] == 0.005 and params["decays"] == preset["decays"]
+    assert params["alpha"] == 0.5 and params["gamma"] == 0.0
+    assert params["batch_size"] == 256  # from FAST's --set, over the preset's 8192
 
 
 def test_module_entry_point_bad_input(tmp_path: Path) -> None:
